@@ -1,0 +1,153 @@
+# Binnacle: the two commands are `make run` and `make test`.
+# Each installs what is missing (and skips what is present), so a fresh
+# machine of this kind needs nothing beforehand. Read the README for settings.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Build output and tools live outside the clone, so fresh clones (CI) reuse them.
+CACHE_DIR        ?= $(HOME)/.cache/binnacle
+export CARGO_TARGET_DIR ?= $(CACHE_DIR)/target
+TOOLS_DIR        := $(CACHE_DIR)/tools
+export PATH      := $(TOOLS_DIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+CARGO_LEPTOS_VERSION := 0.3.10
+BINARYEN_VERSION     := 132.0.0
+BINARYEN_MAJOR       := 132
+# The wasm-bindgen CLI must equal the library version in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+
+TEST_IMAGE  ?= binnacle-busybox:latest
+export BINNACLE_TEST_IMAGE := $(TEST_IMAGE)
+APT_RUN     := busybox-static
+APT_TEST    := busybox-static chromium
+ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
+RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
+
+.PHONY: help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
+        engine test-image build-release unit e2e demo clean-test-containers check-site
+
+help:
+	@echo "make run   - install what is missing, build (release) and serve on http://127.0.0.1:3000"
+	@echo "make test  - install what is missing, run unit, integration and browser tests"
+
+# ---------------------------------------------------------------- installs
+
+define apt_install
+	missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	    echo "error: missing Debian packages:$$missing (install them, or run as root on Debian)"; exit 1; fi; \
+	  echo "==> installing Debian packages:$$missing (about a minute)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+apt-run:
+	@$(call apt_install,$(APT_RUN))
+
+apt-test:
+	@$(call apt_install,$(APT_TEST))
+	@# Debian's binaryen (108) writes broken wasm without failing: never let it be used.
+	@if dpkg -s binaryen >/dev/null 2>&1; then echo "==> removing Debian's binaryen (writes broken wasm)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq binaryen >/dev/null; fi
+
+rust-tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || { \
+	  echo "==> adding the wasm32 target (seconds)"; rustup target add wasm32-unknown-unknown; }
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+	  echo "==> building cargo-leptos $(CARGO_LEPTOS_VERSION) (about 20 minutes on 2 cores, once)"; \
+	  cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION) --features no_downloads; fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
+	  echo "==> building wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 4 minutes, once)"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+
+wasm-opt:
+	@if ! "$(TOOLS_DIR)/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $(BINARYEN_MAJOR)"; then \
+	  echo "==> installing wasm-opt from npm's binaryen $(BINARYEN_VERSION) (seconds)"; \
+	  mkdir -p "$(TOOLS_DIR)"; npm install --silent --no-audit --no-fund --prefix "$(TOOLS_DIR)" binaryen@$(BINARYEN_VERSION); fi
+
+e2e-deps:
+	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
+	  echo "==> installing Playwright (npm ci, seconds; the browser is Debian's chromium)"; \
+	  (cd end2end && npm ci --silent --no-audit --no-fund); fi
+
+deps-run: apt-run rust-tools wasm-opt
+deps-test: apt-test rust-tools wasm-opt e2e-deps
+
+# ---------------------------------------------------------------- engine
+
+# An existing engine is used as is. With none, as root on Debian: install
+# docker.io and start dockerd in the background.
+engine:
+	@if docker info >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "error: no Docker engine answers (docker info failed). Start one, or set DOCKER_HOST."; exit 1; fi; \
+	if ! command -v dockerd >/dev/null; then \
+	  echo "==> installing docker.io (about a minute)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null; fi; \
+	if docker info >/dev/null 2>&1; then exit 0; fi; \
+	echo "==> starting dockerd in the background (log: /var/log/binnacle-dockerd.log)"; \
+	mkdir -p "$(CACHE_DIR)"; \
+	nohup dockerd >/var/log/binnacle-dockerd.log 2>&1 & \
+	for i in $$(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; \
+	docker info >/dev/null 2>&1 || { echo "error: dockerd did not come up; see /var/log/binnacle-dockerd.log"; exit 1; }; \
+	touch "$(ENGINE_MARK)"
+
+# A tiny local image from Debian's busybox-static: no registry is needed.
+test-image: apt-run engine
+	@if ! docker image inspect $(TEST_IMAGE) >/dev/null 2>&1; then \
+	  echo "==> building $(TEST_IMAGE) from /bin/busybox (seconds)"; \
+	  dir=$$(mktemp -d); mkdir -p $$dir/bin $$dir/tmp $$dir/proc $$dir/sys $$dir/dev $$dir/etc; \
+	  cp /bin/busybox $$dir/bin/busybox; \
+	  for a in $$(/bin/busybox --list); do [ "$$a" = busybox ] || ln -s busybox $$dir/bin/$$a; done; \
+	  echo 'root:x:0:0:root:/:/bin/sh' > $$dir/etc/passwd; \
+	  tar -C $$dir -c . | docker import -c 'ENV PATH=/bin' -c 'CMD ["sh"]' - $(TEST_IMAGE) >/dev/null; \
+	  rm -rf $$dir; fi
+
+# ---------------------------------------------------------------- build
+
+build-release: deps-run
+	@echo "==> release build (about 8 minutes from clean, under a minute when cached)"
+	cargo leptos build --release
+	@$(MAKE) --no-print-directory check-site
+
+# The site (wasm, js, css) must be where the binary will look for it.
+check-site:
+	@test -f target/site/pkg/binnacle.wasm || { echo "error: target/site/pkg/binnacle.wasm missing after build"; exit 1; }
+
+# ---------------------------------------------------------------- run
+
+demo: test-image
+	@if [ -f "$(ENGINE_MARK)" ] && [ -z "$$(docker ps -aq)" ]; then \
+	  echo "==> new engine with no containers: starting three labelled demo containers"; \
+	  docker run -d --label binnacle.demo=true --name demo-idle $(TEST_IMAGE) sh -c 'trap "exit 0" TERM; while true; do sleep 1; done' >/dev/null; \
+	  docker run -d --label binnacle.demo=true --name demo-cpu-burner $(TEST_IMAGE) sh -c 'trap "exit 0" TERM; while true; do :; done' >/dev/null; \
+	  docker run -d --label binnacle.demo=true --name demo-memory-grower --memory 256m --restart unless-stopped $(TEST_IMAGE) \
+	    sh -c 'trap "exit 0" TERM; x=""; while true; do x="$$x$$(head -c 1048576 /dev/zero | tr "\0" x)"; sleep 1; done' >/dev/null; \
+	fi
+
+run: deps-run engine build-release demo
+	@echo "==> serving on http://$${BINNACLE_LISTEN:-127.0.0.1:3000} (Ctrl-C to stop)"
+	LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD $(RELEASE_BIN)
+
+# ---------------------------------------------------------------- test
+
+clean-test-containers:
+	@ids=$$(docker ps -aq --filter label=binnacle.test); [ -z "$$ids" ] || docker rm -f $$ids >/dev/null
+
+unit: deps-test engine test-image
+	@echo "==> unit and integration tests (per package: app with ssr, then server)"
+	cargo test -p app --features ssr
+	cargo test -p server
+	@$(MAKE) --no-print-directory clean-test-containers
+
+e2e: deps-test engine test-image build-release
+	@echo "==> browser tests (Playwright + Debian chromium) against the release build"
+	@$(MAKE) --no-print-directory clean-test-containers
+	@status=0; (cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
+	  npx playwright test) || status=$$?; \
+	$(MAKE) --no-print-directory clean-test-containers; exit $$status
+
+test: unit e2e

@@ -1,0 +1,57 @@
+//! Server functions: thin wrappers that parse input, call the engine and map
+//! errors. All take and return JSON, at stable paths under `/api`.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::model::{ContainerAction, ContainerDetails, ContainerList};
+#[cfg(feature = "ssr")]
+use crate::model::{ContainerId, HostName};
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::sync::Arc;
+
+    use leptos::prelude::use_context;
+
+    use crate::engine::Hosts;
+    use crate::error::AppError;
+
+    /// The host registry, provided as context by the server for every request.
+    pub fn hosts() -> Result<Arc<Hosts>, AppError> {
+        use_context::<Arc<Hosts>>().ok_or_else(|| {
+            tracing::error!("Hosts missing from the server function context");
+            AppError::Internal
+        })
+    }
+}
+
+/// Every container of every host, and whether each host answers.
+#[server(prefix = "/api", endpoint = "list_containers", input = Json)]
+pub async fn list_containers() -> Result<ContainerList, AppError> {
+    let hosts = ssr::hosts()?;
+    Ok(hosts.list_all().await)
+}
+
+/// One container's identity, state and configuration summary.
+#[server(prefix = "/api", endpoint = "container_details", input = Json)]
+pub async fn get_container_details(host: String, id: String) -> Result<ContainerDetails, AppError> {
+    let host = HostName::parse(&host)?;
+    let id = ContainerId::parse(&id)?;
+    ssr::hosts()?.details(&host, &id).await
+}
+
+/// Start, stop or restart a container.
+#[server(prefix = "/api", endpoint = "container_action", input = Json)]
+pub async fn act_on_container(host: String, id: String, action: ContainerAction) -> Result<(), AppError> {
+    let host = HostName::parse(&host)?;
+    let id = ContainerId::parse(&id)?;
+    let hosts = ssr::hosts()?;
+    let result = hosts.act(&host, &id, action).await;
+    match &result {
+        Ok(()) => tracing::info!(%host, %id, ?action, "container action done"),
+        Err(e) => tracing::info!(%host, %id, ?action, error = %e, "container action refused"),
+    }
+    result
+}

@@ -1,0 +1,76 @@
+//! Binnacle's application: routes, pages, server functions and shared types.
+//! Feature `ssr` builds the server side, `hydrate` the browser side; never both.
+
+pub mod api;
+pub mod error;
+pub mod model;
+mod pages;
+mod theme;
+mod poll;
+
+#[cfg(feature = "ssr")]
+pub mod engine;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use pages::container::{ConfigTab, ContainerPage};
+use pages::list::ContainerListPage;
+use pages::not_found::NotFound;
+
+/// The HTML document around the app. The inline script applies the stored
+/// theme before first paint, so a dark-mode user never sees a white flash.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="data:,"/>
+                <script>{theme::EARLY_THEME_SCRIPT}</script>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    // Tests wait for this marker: clicks before hydration would be lost.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/binnacle.css"/>
+        <Title text="Binnacle"/>
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">"Binnacle"</a>
+                <span class="tagline">"Docker containers at a glance"</span>
+                <theme::ThemeToggle/>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=ContainerListPage/>
+                    <ParentRoute path=path!("/containers/:host/:id") view=ContainerPage>
+                        <Route path=path!("") view=ConfigTab/>
+                        <Route path=path!("config") view=ConfigTab/>
+                    </ParentRoute>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,222 @@
+//! `/containers/{host}/{id}`: identity, state, actions and tabs. The details
+//! refresh every 2 s so a change made with the docker CLI shows up by itself.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_location, use_params_map};
+
+use super::widgets::{ErrorBox, StateBadge, describe};
+use crate::api::{ActOnContainer, get_container_details};
+use crate::error::AppError;
+use crate::model::{ContainerAction, ContainerDetails};
+use crate::poll::use_visible_tick;
+
+type DetailsResource = Resource<Result<ContainerDetails, AppError>>;
+
+#[derive(Clone, Copy)]
+struct Details(DetailsResource);
+
+#[component]
+pub fn ContainerPage() -> impl IntoView {
+    let params = use_params_map();
+    let host = Memo::new(move |_| params.read().get("host").unwrap_or_default());
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let tick = use_visible_tick(Duration::from_secs(2));
+    let act = ServerAction::<ActOnContainer>::new();
+    let details: DetailsResource = Resource::new(
+        move || (host.get(), id.get(), tick.get(), act.version().get()),
+        |(host, id, _, _)| get_container_details(host, id),
+    );
+    provide_context(Details(details));
+
+    #[cfg(feature = "hydrate")]
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() {
+                ev.prevent_default();
+                navigate("/", Default::default());
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+
+    view! {
+        <section class="container-page">
+            <p class="crumbs"><a href="/">"← All containers"</a></p>
+            <Transition fallback=|| view! { <p class="loading">"Loading container…"</p> }>
+                {move || Suspend::new(async move {
+                    match details.await {
+                        Ok(d) => view! { <ContainerHeader d act/> }.into_any(),
+                        Err(e) if e.is_not_found() => {
+                            view! { <ContainerNotFound host=host.get_untracked() id=id.get_untracked() error=e/> }.into_any()
+                        }
+                        Err(error) => view! { <ErrorBox error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Outlet/>
+        </section>
+    }
+}
+
+#[component]
+fn ContainerNotFound(host: String, id: String, error: AppError) -> impl IntoView {
+    view! {
+        <Title text="Container not found · Binnacle"/>
+        <div class="not-found" data-testid="not-found">
+            <h1>"Container not found"</h1>
+            <p>{describe(&error)}</p>
+            <p class="muted">"Looked for " <code>{id}</code> " on host " <code>{host}</code> "."</p>
+            <p><a href="/">"Back to all containers"</a></p>
+        </div>
+    }
+}
+
+fn state_line(d: &ContainerDetails) -> String {
+    use crate::model::ContainerState as S;
+    match d.state {
+        S::Running => match &d.started_at {
+            Some(t) => format!("running since {}", short_time(t)),
+            None => "running".into(),
+        },
+        S::Exited | S::Dead => {
+            let mut s = format!("exited with code {}", d.exit_code.unwrap_or_default());
+            if let Some(t) = &d.finished_at {
+                s.push_str(&format!(" at {}", short_time(t)));
+            }
+            if d.oom_killed {
+                s.push_str(" (OOM killed)");
+            }
+            s
+        }
+        S::Created => "created, never started".into(),
+        other => other.as_str().into(),
+    }
+}
+
+/// `2026-11-23T22:40:12.123456789Z` -> `2026-11-23 22:40:12 UTC`.
+fn short_time(rfc3339: &str) -> String {
+    let (date, rest) = rfc3339.split_once('T').unwrap_or((rfc3339, ""));
+    let time: String = rest.chars().take(8).collect();
+    if time.is_empty() { date.to_string() } else { format!("{date} {time} UTC") }
+}
+
+#[component]
+fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> impl IntoView {
+    let title = format!("{} · Binnacle", d.name);
+    let running = d.state.is_running();
+    let host = d.host.to_string();
+    let id = d.id.to_string();
+    let base = format!("/containers/{host}/{id}");
+    let line = state_line(&d);
+    let location = use_location();
+    let config_href = format!("{base}/config");
+    let base_for_tab = base.clone();
+    let config_active = move || {
+        let path = location.pathname.get();
+        path == base_for_tab || path.ends_with("/config")
+    };
+
+    let button = move |action: ContainerAction, enabled: bool| {
+        let host = host.clone();
+        let id = id.clone();
+        let pending_here = move || {
+            act.pending().get() && act.input().get().is_some_and(|i| i.action == action)
+        };
+        let label = move || {
+            if pending_here() {
+                match action {
+                    ContainerAction::Start => "Starting…",
+                    ContainerAction::Stop => "Stopping…",
+                    ContainerAction::Restart => "Restarting…",
+                }
+            } else {
+                action.label()
+            }
+        };
+        view! {
+            <button type="button" class="action" data-action=action.label().to_lowercase()
+                disabled=move || !enabled || act.pending().get()
+                aria-busy=move || pending_here().to_string()
+                on:click=move |_| {
+                    act.dispatch(ActOnContainer { host: host.clone(), id: id.clone(), action });
+                }>
+                {label}
+            </button>
+        }
+    };
+
+    view! {
+        <Title text=title/>
+        <div class="container-header">
+            <h1 data-testid="container-name">{d.name.clone()}</h1>
+            <StateBadge state=d.state/>
+            <p class="muted"><span class="mono">{d.image.clone()}</span>" · "<span class="mono">{d.id.short().to_string()}</span>
+                " · host " {d.host.to_string()}</p>
+            <p class="state-line" data-testid="state-line">{line}</p>
+            <div class="actions">
+                {button(ContainerAction::Start, !running)}
+                {button(ContainerAction::Stop, running)}
+                {button(ContainerAction::Restart, true)}
+            </div>
+            {move || act.value().get().and_then(|r| r.err()).map(|e| {
+                view! { <div class="notice error" role="alert" data-testid="action-error">{describe(&e)}</div> }
+            })}
+        </div>
+        <nav class="tabs" aria-label="Container sections">
+            <a href=config_href class:active=config_active>"Config"</a>
+        </nav>
+    }
+}
+
+#[component]
+pub fn ConfigTab() -> impl IntoView {
+    let Details(details) = expect_context::<Details>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                details.await.ok().map(|d| view! { <ConfigSummary d/> })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ConfigSummary(d: ContainerDetails) -> impl IntoView {
+    let command: Vec<String> = d.entrypoint.iter().chain(d.command.iter()).cloned().collect();
+    let command = if command.is_empty() { "(image default)".to_string() } else { command.join(" ") };
+    let ports = d.ports.into_iter().map(|p| {
+        let binding = p.host_binding.unwrap_or_else(|| "not published".into());
+        view! { <tr><td class="mono">{p.container_port}</td><td class="mono">{binding}</td></tr> }
+    }).collect_view();
+    let mounts = d.mounts.into_iter().map(|m| {
+        let mode = if m.read_only { "ro" } else { "rw" };
+        view! { <tr><td>{m.kind}</td><td class="mono">{m.source}</td><td class="mono">{m.destination}</td><td>{mode}</td></tr> }
+    }).collect_view();
+    let labels = d.labels.into_iter().map(|(k, v)| {
+        view! { <tr><td class="mono">{k}</td><td class="mono">{v}</td></tr> }
+    }).collect_view();
+    let env = d.env_names.into_iter().map(|n| view! { <li class="mono">{n}</li> }).collect_view();
+    view! {
+        <div class="config" data-testid="config">
+            <dl>
+                <dt>"Command"</dt><dd class="mono">{command}</dd>
+                <dt>"Restart policy"</dt><dd>{d.restart_policy}</dd>
+                <dt>"Created"</dt><dd>{d.created.as_deref().map(short_time).unwrap_or_default()}</dd>
+            </dl>
+            <h2>"Ports"</h2>
+            <table><thead><tr><th>"Container"</th><th>"Host"</th></tr></thead><tbody>{ports}</tbody></table>
+            <h2>"Mounts"</h2>
+            <table><thead><tr><th>"Type"</th><th>"Source"</th><th>"Destination"</th><th>"Mode"</th></tr></thead><tbody>{mounts}</tbody></table>
+            <h2>"Labels"</h2>
+            <table><thead><tr><th>"Key"</th><th>"Value"</th></tr></thead><tbody>{labels}</tbody></table>
+            <h2>"Environment variables"</h2>
+            <p class="muted">"Names only: values can hold secrets and are never sent to the browser."</p>
+            <ul class="env">{env}</ul>
+        </div>
+    }
+}

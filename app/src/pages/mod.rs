@@ -1,0 +1,4 @@
+pub mod container;
+pub mod list;
+pub mod not_found;
+mod widgets;

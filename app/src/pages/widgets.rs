@@ -1,0 +1,49 @@
+//! Small pieces shared by pages: state badges and errors in words.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{ContainerState, HostStatus};
+
+#[component]
+pub fn StateBadge(state: ContainerState) -> impl IntoView {
+    view! { <span class=format!("badge state-{}", state.as_str()) data-state=state.as_str()>{state.as_str()}</span> }
+}
+
+/// A plain sentence for each error kind; never a stack trace.
+pub fn describe(error: &AppError) -> String {
+    match error {
+        AppError::EngineUnavailable { host } => format!(
+            "The Docker engine of host \"{host}\" is not answering. Binnacle keeps trying and this page updates by itself when it is back."
+        ),
+        AppError::NotFound { what } => format!("No {what}. It may have been removed."),
+        AppError::Invalid { field, reason } => format!("That {field} is not valid: {reason}."),
+        AppError::Conflict(msg) => format!("Docker refused: {msg}"),
+        AppError::Internal => "Something went wrong on the server; the details are in its log.".into(),
+        AppError::Transport(msg) => format!("Could not reach Binnacle: {msg}"),
+    }
+}
+
+#[component]
+pub fn ErrorBox(error: AppError) -> impl IntoView {
+    let class = if matches!(error, AppError::EngineUnavailable { .. }) { "notice engine-down" } else { "notice error" };
+    view! { <div class=class role="alert">{describe(&error)}</div> }
+}
+
+/// One line per host that does not answer.
+#[component]
+pub fn HostBanner(hosts: Vec<HostStatus>) -> impl IntoView {
+    hosts
+        .into_iter()
+        .filter(|h| !h.reachable)
+        .map(|h| {
+            let reason = h.error.clone().unwrap_or_else(|| "no answer".into());
+            view! {
+                <div class="notice engine-down" role="alert" data-testid="engine-down">
+                    "Docker unreachable: the engine of host \"" {h.name.to_string()} "\" is not answering ("
+                    {reason} "). Binnacle keeps retrying; this page updates by itself when it is back."
+                </div>
+            }
+        })
+        .collect_view()
+}

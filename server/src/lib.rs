@@ -1,0 +1,76 @@
+//! Binnacle's server: settings, the axum router around the Leptos app, health
+//! checks and graceful shutdown. `main.rs` only wires these together.
+
+pub mod settings;
+
+use std::sync::Arc;
+
+use app::engine::Hosts;
+use app::{App, shell};
+use axum::extract::{FromRef, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde::Serialize;
+
+/// Everything a request handler may need.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub hosts: Arc<Hosts>,
+}
+
+/// The whole HTTP surface: pages, server functions under `/api`, static
+/// assets, and `/healthz`.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let hosts = state.hosts.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(hosts.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+#[derive(Serialize)]
+struct Health {
+    /// "ok" when every host answers, "degraded" otherwise. Binnacle itself serves either way.
+    status: &'static str,
+    hosts: Vec<app::model::HostStatus>,
+}
+
+async fn healthz(State(hosts): State<Arc<Hosts>>) -> impl IntoResponse {
+    let hosts = hosts.check_all().await;
+    let status = if hosts.iter().all(|h| h.reachable) { "ok" } else { "degraded" };
+    Json(Health { status, hosts })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,75 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use app::engine::{BollardEngine, Hosts};
+use app::model::HostName;
+use leptos::config::get_configuration;
+use server::settings::Settings;
+use server::{AppState, router, shutdown_signal};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(line) => {
+            eprintln!("{line}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = match EnvFilter::try_new(&settings.log) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: invalid value for BINNACLE_LOG: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+
+    let local = HostName::parse("local").expect("static host name");
+    let engine = match BollardEngine::connect(local.clone(), &settings.docker_host) {
+        Ok(e) => e,
+        Err(reason) => {
+            eprintln!("error: invalid value for DOCKER_HOST: {reason}");
+            return ExitCode::from(2);
+        }
+    };
+    let hosts: Arc<Hosts> = Hosts::builder().host(local, Arc::new(engine)).build();
+
+    let conf = match get_configuration(None) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot read the site configuration (LEPTOS_* variables): {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut leptos_options = conf.leptos_options;
+    leptos_options.site_addr = settings.listen;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    hosts.spawn_monitors(settings.engine_check_interval, stop_rx);
+
+    let app = router(AppState { leptos_options, hosts });
+    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on BINNACLE_LISTEN={}: {e}", settings.listen);
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(address = %settings.listen, docker_host = %settings.docker_host, "binnacle listening on http://{}", settings.listen);
+    let served = axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    let _ = stop_tx.send(true);
+    match served {
+        Ok(()) => {
+            tracing::info!("binnacle stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
