@@ -1,0 +1,92 @@
+import { test, expect, docker, dockerState, dockerStartedAt, startContainer, removeContainer, hydrated, TestContainer } from './fixtures';
+
+let c: TestContainer;
+
+test.beforeEach(() => { c = startContainer('ui'); });
+test.afterEach(() => removeContainer(c));
+
+test('the list shows a container the test started, and it opens', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  const row = page.locator(`tr[data-id="${c.id}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.locator('td.name a')).toHaveText(c.name);
+  await expect(row.locator('.badge')).toHaveText('running');
+  await expect(row.locator('td.image')).toHaveText(/binnacle-busybox/);
+  await row.locator('td.name a').click();
+  await expect(page).toHaveURL(new RegExp(`/containers/local/${c.id}$`));
+  await expect(page.getByTestId('container-name')).toHaveText(c.name);
+  await expect(page.getByTestId('config')).toContainText('Restart policy');
+});
+
+test('stop, start and restart from the UI, and docker agrees', async ({ page }) => {
+  await page.goto(`/containers/local/${c.id}`);
+  await hydrated(page);
+  await expect(page.locator('.container-header .badge')).toHaveText('running');
+
+  await page.locator('button[data-action="stop"]').click();
+  await expect(page.locator('.container-header .badge')).toHaveText('exited', { timeout: 15_000 });
+  await expect(page.getByTestId('state-line')).toContainText('exited with code 0');
+  expect(dockerState(c.id)).toBe('exited');
+
+  await page.locator('button[data-action="start"]').click();
+  await expect(page.locator('.container-header .badge')).toHaveText('running', { timeout: 15_000 });
+  expect(dockerState(c.id)).toBe('running');
+
+  const before = dockerStartedAt(c.id);
+  await page.locator('button[data-action="restart"]').click();
+  await expect.poll(() => dockerStartedAt(c.id), { timeout: 15_000 }).not.toBe(before);
+  await expect(page.locator('.container-header .badge')).toHaveText('running');
+  expect(dockerState(c.id)).toBe('running');
+  await expect(page.getByTestId('action-error')).toHaveCount(0);
+});
+
+test('a container stopped with the docker CLI changes state in the open page without reload', async ({ page }) => {
+  await page.goto(`/containers/local/${c.id}`);
+  await hydrated(page);
+  await expect(page.locator('.container-header .badge')).toHaveText('running');
+  docker('stop', c.id);
+  await expect(page.locator('.container-header .badge')).toHaveText('exited', { timeout: 3_500 });
+  docker('start', c.id);
+  await expect(page.locator('.container-header .badge')).toHaveText('running', { timeout: 3_500 });
+});
+
+test('the list follows docker CLI changes without reload', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  const row = page.locator(`tr[data-id="${c.id}"]`);
+  await expect(row.locator('.badge')).toHaveText('running');
+  docker('stop', c.id);
+  await expect(row.locator('.badge')).toHaveText('exited', { timeout: 3_500 });
+  const late = startContainer('late');
+  try {
+    await expect(page.locator(`tr[data-id="${late.id}"]`)).toBeVisible({ timeout: 3_500 });
+  } finally {
+    removeContainer(late);
+  }
+});
+
+test('keyboard: j/k move, Enter opens, Esc comes back', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.locator('tr.selected')).toHaveCount(1);
+  const rows = page.locator('table.containers tbody tr');
+  const count = await rows.count();
+  // Walk down to our container (running containers come first).
+  for (let i = 0; i < count; i++) {
+    if ((await page.locator('tr.selected').getAttribute('data-id')) === c.id) break;
+    await page.keyboard.press('j');
+  }
+  await expect(page.locator('tr.selected')).toHaveAttribute('data-id', c.id);
+  if (count > 1) {
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('k');
+    await expect(page.locator('tr.selected')).toHaveAttribute('data-id', c.id);
+  }
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(new RegExp(`/containers/local/${c.id}$`));
+  await expect(page.getByTestId('container-name')).toHaveText(c.name);
+  await page.keyboard.press('Escape');
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('table.containers')).toBeVisible();
+});
