@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod error;
+pub mod metrics;
 pub mod model;
 mod pages;
 mod theme;

@@ -230,6 +230,8 @@ pub struct ContainerDetails {
     pub ports: Vec<PortBinding>,
     pub mounts: Vec<MountSummary>,
     pub restart_policy: String,
+    /// The container's own memory limit, bytes; None when unlimited.
+    pub memory_limit: Option<u64>,
     pub labels: Vec<(String, String)>,
     /// Names only: values can be secrets and are never sent to the browser.
     pub env_names: Vec<String>,

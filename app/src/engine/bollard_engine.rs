@@ -7,12 +7,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::query_parameters::{
-    InspectContainerOptions, ListContainersOptionsBuilder, RestartContainerOptions,
-    StartContainerOptions, StopContainerOptions,
+    EventsOptions, InspectContainerOptions, ListContainersOptionsBuilder, RestartContainerOptions,
+    StartContainerOptions, StatsOptionsBuilder, StopContainerOptions,
 };
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use tokio::sync::RwLock;
 
-use super::{ContainerEngine, EngineError, EngineVersion};
+use super::{ContainerEngine, EngineError, EngineEvent, EngineVersion};
+use crate::metrics::formulas::{RawStats, parse_rfc3339_ms};
 use crate::model::{
     ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HostName,
     MountSummary, PortBinding,
@@ -74,15 +77,7 @@ impl BollardEngine {
         if let Some(docker) = slot.as_ref() {
             return Ok(docker.clone());
         }
-        let docker = match &self.address {
-            DockerAddress::Unix(path) => {
-                Docker::connect_with_unix(path, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
-            }
-            DockerAddress::Http(addr) => {
-                Docker::connect_with_http(addr, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
-            }
-        }
-        .map_err(|e| EngineError::Unavailable(e.to_string()))?;
+        let docker = connect(&self.address)?;
         *slot = Some(docker.clone());
         Ok(docker)
     }
@@ -179,6 +174,110 @@ impl ContainerEngine for BollardEngine {
         };
         ignore_not_modified(result)
     }
+
+    async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
+        let client = self.client().await?;
+        let options = StatsOptionsBuilder::default().stream(false).one_shot(true).build();
+        let mut stream = client.stats(id.as_str(), Some(options));
+        match tokio::time::timeout(READ_TIMEOUT, stream.next()).await {
+            Ok(Some(Ok(frame))) => Ok(raw_stats_from_api(frame)),
+            Ok(Some(Err(e))) => Err(map_error(e)),
+            Ok(None) => Err(EngineError::Unavailable("stats stream ended without a sample".into())),
+            Err(_) => Err(EngineError::Unavailable(format!("no answer within {}s", READ_TIMEOUT.as_secs()))),
+        }
+    }
+
+    fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>> {
+        let docker = self.docker.try_read().ok().and_then(|d| d.clone());
+        let address = self.address.clone();
+        let options = EventsOptions {
+            since: since_secs.map(|s| s.to_string()),
+            until: None,
+            filters: Some(HashMap::from([("type".to_string(), vec!["container".to_string()])])),
+        };
+        let docker = match docker.map(Ok).unwrap_or_else(|| connect(&address)) {
+            Ok(d) => d,
+            Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
+        };
+        docker
+            .events(Some(options))
+            .filter_map(|item| async move {
+                match item {
+                    Ok(msg) => event_from_api(msg).map(Ok),
+                    Err(e) => Some(Err(map_error(e))),
+                }
+            })
+            .boxed()
+    }
+}
+
+fn connect(address: &DockerAddress) -> Result<Docker, EngineError> {
+    match address {
+        DockerAddress::Unix(path) => {
+            Docker::connect_with_unix(path, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+        }
+        DockerAddress::Http(addr) => {
+            Docker::connect_with_http(addr, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+        }
+    }
+    .map_err(|e| EngineError::Unavailable(e.to_string()))
+}
+
+fn event_from_api(msg: bollard::models::EventMessage) -> Option<EngineEvent> {
+    let actor = msg.actor?;
+    let id = actor.id?;
+    let action = msg.action?;
+    let exit_code = actor.attributes.as_ref().and_then(|a| a.get("exitCode")).and_then(|c| c.parse().ok());
+    let time_nanos = msg.time_nano.or(msg.time.map(|t| t * 1_000_000_000)).unwrap_or_default();
+    Some(EngineEvent { id, action, exit_code, time_nanos })
+}
+
+/// Maps Docker's stats frame (all fields optional, cgroup v1 or v2) into ours.
+pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStats {
+    let cpu = s.cpu_stats.unwrap_or_default();
+    let usage = cpu.cpu_usage.unwrap_or_default();
+    let online_cpus = cpu
+        .online_cpus
+        .filter(|n| *n > 0)
+        .or_else(|| usage.percpu_usage.as_ref().map(|v| v.len() as u32).filter(|n| *n > 0));
+    let mem = s.memory_stats.unwrap_or_default();
+    let mem_inactive_file = mem.stats.as_ref().and_then(|st| {
+        st.get("inactive_file").or_else(|| st.get("total_inactive_file")).copied()
+    });
+    let (net_rx_bytes, net_tx_bytes) = match &s.networks {
+        Some(nets) if !nets.is_empty() => (
+            Some(nets.values().filter_map(|n| n.rx_bytes).sum()),
+            Some(nets.values().filter_map(|n| n.tx_bytes).sum()),
+        ),
+        _ => (None, None),
+    };
+    let (blk_read_bytes, blk_write_bytes) = match s.blkio_stats.and_then(|b| b.io_service_bytes_recursive) {
+        Some(entries) => {
+            let sum = |op: &str| {
+                entries
+                    .iter()
+                    .filter(|e| e.op.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(op)))
+                    .filter_map(|e| e.value)
+                    .sum::<u64>()
+            };
+            (Some(sum("read")), Some(sum("write")))
+        }
+        None => (None, None),
+    };
+    RawStats {
+        read_ms: s.read.as_deref().and_then(parse_rfc3339_ms),
+        cpu_total_ns: usage.total_usage,
+        system_cpu_ns: cpu.system_cpu_usage,
+        online_cpus,
+        mem_usage: mem.usage,
+        mem_inactive_file,
+        mem_limit: mem.limit.filter(|l| *l > 0),
+        net_rx_bytes,
+        net_tx_bytes,
+        blk_read_bytes,
+        blk_write_bytes,
+        pids: s.pids_stats.and_then(|p| p.current),
+    }
 }
 
 fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -> Option<ContainerSummary> {
@@ -241,6 +340,7 @@ fn details_from_api(
             read_only: !m.rw.unwrap_or(true),
         })
         .collect();
+    let memory_limit = host_config.memory.filter(|m| *m > 0).map(|m| m as u64);
     let restart_policy = match host_config.restart_policy {
         Some(p) => {
             let name = p.name.map(|n| n.to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| "no".into());
@@ -269,6 +369,7 @@ fn details_from_api(
         ports,
         mounts,
         restart_policy,
+        memory_limit,
         labels,
         env_names,
     })

@@ -313,6 +313,12 @@ mod tests {
             self.calls.fetch_add(1, Ordering::SeqCst);
             Err(EngineError::Unavailable("gone".into()))
         }
+        async fn stats_once(&self, _id: &ContainerId) -> Result<crate::metrics::formulas::RawStats, EngineError> {
+            Err(EngineError::NotFound)
+        }
+        fn events(&self, _since: Option<i64>) -> futures::stream::BoxStream<'static, Result<crate::engine::EngineEvent, EngineError>> {
+            Box::pin(futures::stream::empty())
+        }
     }
 
     fn hosts_with(engine: Arc<FakeEngine>) -> Arc<Hosts> {

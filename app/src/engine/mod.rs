@@ -4,13 +4,31 @@
 
 mod bollard_engine;
 mod hosts;
+pub mod stats;
 
-pub use bollard_engine::BollardEngine;
-pub use hosts::{Hosts, HostsBuilder, Backoff};
+pub use bollard_engine::{BollardEngine, raw_stats_from_api};
+pub use hosts::{Backoff, Hosts, HostsBuilder};
+pub use stats::{ContainerStatsManager, MetricsConfig};
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 
+use crate::metrics::formulas::RawStats;
 use crate::model::{ContainerAction, ContainerDetails, ContainerId, ContainerSummary};
+
+/// A container lifecycle event from the engine's event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineEvent {
+    /// Full container id.
+    pub id: String,
+    /// Docker's action: `start`, `die`, `stop`, `oom`, `pause`, `destroy`, ...
+    /// (`health_status: healthy` and the like keep their suffix).
+    pub action: String,
+    /// From `die` events.
+    pub exit_code: Option<i64>,
+    /// Nanoseconds since the epoch.
+    pub time_nanos: i64,
+}
 
 /// What an engine says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,4 +61,10 @@ pub trait ContainerEngine: Send + Sync + 'static {
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError>;
     async fn inspect_container(&self, id: &ContainerId) -> Result<ContainerDetails, EngineError>;
     async fn act(&self, id: &ContainerId, action: ContainerAction) -> Result<(), EngineError>;
+    /// One stats sample (`stream=false&one-shot=true`): cheap for the daemon,
+    /// so the caller keeps the previous sample to compute CPU.
+    async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError>;
+    /// Container events, replaying from `since_secs` when given. The stream
+    /// ends (or yields an error) when the engine goes away.
+    fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>>;
 }
