@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
+use crate::metrics::wire::{MetricsCursor, MetricsPage};
 use crate::model::{ContainerAction, ContainerDetails, ContainerList};
 #[cfg(feature = "ssr")]
 use crate::model::{ContainerId, HostName};
@@ -15,13 +16,21 @@ pub mod ssr {
 
     use leptos::prelude::use_context;
 
-    use crate::engine::Hosts;
+    use crate::engine::{ContainerStatsManager, Hosts};
     use crate::error::AppError;
 
     /// The host registry, provided as context by the server for every request.
     pub fn hosts() -> Result<Arc<Hosts>, AppError> {
         use_context::<Arc<Hosts>>().ok_or_else(|| {
             tracing::error!("Hosts missing from the server function context");
+            AppError::Internal
+        })
+    }
+
+    /// The metrics engine, provided as context by the server for every request.
+    pub fn metrics() -> Result<Arc<ContainerStatsManager>, AppError> {
+        use_context::<Arc<ContainerStatsManager>>().ok_or_else(|| {
+            tracing::error!("ContainerStatsManager missing from the server function context");
             AppError::Internal
         })
     }
@@ -54,4 +63,18 @@ pub async fn act_on_container(host: String, id: String, action: ContainerAction)
         Err(e) => tracing::info!(%host, %id, ?action, error = %e, "container action refused"),
     }
     result
+}
+
+/// Points since `cursor` (all held history without one) for one container,
+/// with its state and lifecycle markers. The first call for a running
+/// container starts its collector; an unknown container starts nothing.
+#[server(prefix = "/api", endpoint = "container_metrics", input = Json)]
+pub async fn container_metrics(
+    host: String,
+    id: String,
+    #[server(default)] cursor: Option<MetricsCursor>,
+) -> Result<MetricsPage, AppError> {
+    let host = HostName::parse(&host)?;
+    let id = ContainerId::parse(&id)?;
+    ssr::metrics()?.metrics(&host, &id, cursor).await
 }

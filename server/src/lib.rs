@@ -5,7 +5,7 @@ pub mod settings;
 
 use std::sync::Arc;
 
-use app::engine::Hosts;
+use app::engine::{ContainerStatsManager, Hosts};
 use app::{App, shell};
 use axum::extract::{FromRef, State};
 use axum::response::IntoResponse;
@@ -20,6 +20,7 @@ use serde::Serialize;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub hosts: Arc<Hosts>,
+    pub metrics: Arc<ContainerStatsManager>,
 }
 
 /// The whole HTTP surface: pages, server functions under `/api`, static
@@ -27,13 +28,17 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let hosts = state.hosts.clone();
+    let metrics = state.metrics.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(hosts.clone()),
+            move || {
+                provide_context(hosts.clone());
+                provide_context(metrics.clone());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -45,12 +50,14 @@ struct Health {
     /// "ok" when every host answers, "degraded" otherwise. Binnacle itself serves either way.
     status: &'static str,
     hosts: Vec<app::model::HostStatus>,
+    /// Watched containers and running collectors (never more than one each).
+    metrics: app::engine::stats::ManagerStats,
 }
 
-async fn healthz(State(hosts): State<Arc<Hosts>>) -> impl IntoResponse {
-    let hosts = hosts.check_all().await;
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let hosts = state.hosts.check_all().await;
     let status = if hosts.iter().all(|h| h.reachable) { "ok" } else { "degraded" };
-    Json(Health { status, hosts })
+    Json(Health { status, hosts, metrics: state.metrics.stats() })
 }
 
 /// Resolves on SIGTERM or SIGINT.

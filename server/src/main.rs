@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use app::engine::{BollardEngine, Hosts};
+use app::engine::{BollardEngine, ContainerStatsManager, Hosts};
 use app::model::HostName;
 use leptos::config::get_configuration;
 use server::settings::Settings;
@@ -47,9 +47,11 @@ async fn main() -> ExitCode {
     leptos_options.site_addr = settings.listen;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    hosts.spawn_monitors(settings.engine_check_interval, stop_rx);
+    hosts.spawn_monitors(settings.engine_check_interval, stop_rx.clone());
+    let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());
+    metrics.spawn_background(stop_rx);
 
-    let app = router(AppState { leptos_options, hosts });
+    let app = router(AppState { leptos_options, hosts, metrics: metrics.clone() });
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -62,6 +64,7 @@ async fn main() -> ExitCode {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     let _ = stop_tx.send(true);
+    metrics.stop_all();
     match served {
         Ok(()) => {
             tracing::info!("binnacle stopped");

@@ -24,6 +24,36 @@ pub struct Settings {
           default_value = "5s", value_parser = parse_duration)]
     pub engine_check_interval: Duration,
 
+    /// How often each watched container is sampled.
+    #[arg(long, env = "BINNACLE_METRICS_INTERVAL", value_name = "BINNACLE_METRICS_INTERVAL",
+          default_value = "1s", value_parser = parse_duration)]
+    pub metrics_interval: Duration,
+
+    /// Points kept per container (a ring: the oldest go first).
+    #[arg(long, env = "BINNACLE_METRICS_HISTORY", value_name = "BINNACLE_METRICS_HISTORY",
+          default_value = "3600", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub metrics_history: u32,
+
+    /// A container whose metrics nobody read for this long has its collector stopped and history freed.
+    #[arg(long, env = "BINNACLE_METRICS_IDLE_TIMEOUT", value_name = "BINNACLE_METRICS_IDLE_TIMEOUT",
+          default_value = "30m", value_parser = parse_duration)]
+    pub metrics_idle_timeout: Duration,
+
+    /// Containers watched at once; beyond it the least recently read is evicted.
+    #[arg(long, env = "BINNACLE_METRICS_MAX_CONTAINERS", value_name = "BINNACLE_METRICS_MAX_CONTAINERS",
+          default_value = "200", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub metrics_max_containers: u32,
+
+    /// Stats requests in flight at once, per host.
+    #[arg(long, env = "BINNACLE_METRICS_MAX_IN_FLIGHT", value_name = "BINNACLE_METRICS_MAX_IN_FLIGHT",
+          default_value = "8", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub metrics_max_in_flight: u32,
+
+    /// Time limit of one stats request.
+    #[arg(long, env = "BINNACLE_METRICS_REQUEST_TIMEOUT", value_name = "BINNACLE_METRICS_REQUEST_TIMEOUT",
+          default_value = "5s", value_parser = parse_duration)]
+    pub metrics_request_timeout: Duration,
+
     /// Log filter, e.g. `info` or `binnacle=debug,info`.
     #[arg(long, env = "BINNACLE_LOG", value_name = "BINNACLE_LOG", default_value = "info")]
     pub log: String,
@@ -40,6 +70,17 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 }
 
 impl Settings {
+    pub fn metrics_config(&self) -> app::engine::MetricsConfig {
+        app::engine::MetricsConfig {
+            interval: self.metrics_interval,
+            history: self.metrics_history as usize,
+            idle_timeout: self.metrics_idle_timeout,
+            max_containers: self.metrics_max_containers as usize,
+            max_in_flight: self.metrics_max_in_flight as usize,
+            request_timeout: self.metrics_request_timeout,
+        }
+    }
+
     /// Reads `.env` (if any), then flags and environment. On a bad value,
     /// returns one line that names the setting.
     pub fn load() -> Result<Settings, String> {
@@ -81,6 +122,21 @@ mod tests {
         let err = Settings::from_args(["binnacle", "--listen", "nowhere"]).unwrap_err();
         assert!(err.contains("BINNACLE_LISTEN"), "{err}");
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn metrics_defaults_match_the_readme() {
+        let m = Settings::from_args(["binnacle"]).unwrap().metrics_config();
+        assert_eq!(m.interval, Duration::from_secs(1));
+        assert_eq!(m.history, 3600);
+        assert_eq!(m.idle_timeout, Duration::from_secs(1800));
+        assert_eq!(m.max_containers, 200);
+    }
+
+    #[test]
+    fn a_zero_history_is_refused_naming_the_setting() {
+        let err = Settings::from_args(["binnacle", "--metrics-history", "0"]).unwrap_err();
+        assert!(err.contains("BINNACLE_METRICS_HISTORY"), "{err}");
     }
 
     #[test]

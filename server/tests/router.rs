@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::engine::{BollardEngine, Hosts};
+use app::engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
 use app::model::HostName;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -15,9 +15,11 @@ use tower::ServiceExt;
 fn state_for(docker_host: &str) -> AppState {
     let local = HostName::parse("local").unwrap();
     let engine = BollardEngine::connect(local.clone(), docker_host).unwrap();
+    let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
     AppState {
         leptos_options: LeptosOptions::builder().output_name("binnacle").build(),
-        hosts: Hosts::builder().host(local, Arc::new(engine)).build(),
+        metrics: ContainerStatsManager::new(hosts.clone(), MetricsConfig::default()),
+        hosts,
     }
 }
 
