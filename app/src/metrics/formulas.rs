@@ -28,9 +28,11 @@ pub struct RawStats {
     pub pids: Option<u64>,
 }
 
-/// One point of the series. The core (time, CPU, memory) is 16 bytes.
+/// One point of the series: 40 bytes, of which the core (time, CPU,
+/// memory) is the first 16. `repr(C)` keeps that layout.
 /// Unavailable values are NaN (floats) or `u32::MAX` (integers).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
 pub struct Point {
     pub t_ms: i64,
     /// % of one core: 250 means 2.5 cores busy.
@@ -289,6 +291,15 @@ mod tests {
         c.online_cpus = None;
         let Outcome::Point(p) = compute(Some(&a), &c) else { panic!() };
         assert_eq!(p.cpu(), None);
+    }
+
+    #[test]
+    fn a_stored_point_is_compact() {
+        assert_eq!(std::mem::size_of::<Point>(), 40);
+        // The core series (time, CPU, memory) is the first 16 bytes.
+        let p = Point { t_ms: 0, cpu_pct: 0.0, mem_kib: 0, net_rx_bps: 0.0, net_tx_bps: 0.0, blk_read_bps: 0.0, blk_write_bps: 0.0, pids: 0 };
+        let base = &p as *const Point as usize;
+        assert_eq!(&p.mem_kib as *const u32 as usize - base + 4, 16);
     }
 
     #[test]
