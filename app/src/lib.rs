@@ -8,6 +8,7 @@ pub mod model;
 mod pages;
 mod theme;
 mod poll;
+pub mod stats;
 
 #[cfg(feature = "ssr")]
 pub mod engine;
@@ -52,6 +53,8 @@ pub fn App() -> impl IntoView {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
+        #[cfg(feature = "hydrate")]
+        theme::watch_os_theme();
     });
 
     view! {
@@ -69,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("/containers/:host/:id") view=ContainerPage>
                         <Route path=path!("") view=ConfigTab/>
                         <Route path=path!("config") view=ConfigTab/>
+                        <Route path=path!("stats") view=stats::StatsTab/>
                     </ParentRoute>
                 </Routes>
             </main>

@@ -7,6 +7,30 @@ use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
 pub const STORAGE_KEY: &str = "binnacle-theme";
 
+/// Dispatched on `window` whenever the theme in effect may have changed
+/// (the toggle, or the OS setting), so canvases can redraw in new colours.
+#[cfg(feature = "hydrate")]
+pub const THEME_EVENT: &str = "binnacle-theme-change";
+
+#[cfg(feature = "hydrate")]
+fn announce_theme_change() {
+    if let Ok(event) = leptos::web_sys::Event::new(THEME_EVENT) {
+        let _ = window().dispatch_event(&event);
+    }
+}
+
+/// Forwards OS colour-scheme changes as `THEME_EVENT`. Installed once.
+#[cfg(feature = "hydrate")]
+pub fn watch_os_theme() {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::wasm_bindgen::prelude::Closure;
+    if let Ok(Some(query)) = window().match_media("(prefers-color-scheme: dark)") {
+        let callback = Closure::<dyn FnMut()>::new(announce_theme_change);
+        let _ = query.add_event_listener_with_callback("change", callback.as_ref().unchecked_ref());
+        callback.forget(); // lives as long as the page
+    }
+}
+
 /// Runs in `<head>` before first paint.
 pub const EARLY_THEME_SCRIPT: &str = "try{var t=localStorage.getItem('binnacle-theme');if(t==='light'||t==='dark'){document.documentElement.dataset.theme=t}}catch(e){}";
 
@@ -40,6 +64,7 @@ pub fn ThemeToggle() -> impl IntoView {
             if let Ok(Some(storage)) = window().local_storage() {
                 let _ = storage.set_item(STORAGE_KEY, next);
             }
+            announce_theme_change();
         }
     };
     view! {

@@ -46,13 +46,23 @@ pub struct Settings {
 
     /// Stats requests in flight at once, per host.
     #[arg(long, env = "BINNACLE_METRICS_MAX_IN_FLIGHT", value_name = "BINNACLE_METRICS_MAX_IN_FLIGHT",
-          default_value = "8", value_parser = clap::value_parser!(u32).range(1..=1024))]
+          default_value = "64", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub metrics_max_in_flight: u32,
 
     /// Time limit of one stats request.
     #[arg(long, env = "BINNACLE_METRICS_REQUEST_TIMEOUT", value_name = "BINNACLE_METRICS_REQUEST_TIMEOUT",
           default_value = "5s", value_parser = parse_duration)]
     pub metrics_request_timeout: Duration,
+
+    /// How often browsers poll for new points (default: the metrics interval).
+    #[arg(long, env = "BINNACLE_CLIENT_POLL_INTERVAL", value_name = "BINNACLE_CLIENT_POLL_INTERVAL",
+          value_parser = parse_duration)]
+    pub client_poll_interval: Option<Duration>,
+
+    /// Points a browser keeps for the chart (default: the metrics history).
+    #[arg(long, env = "BINNACLE_CLIENT_BUFFER", value_name = "BINNACLE_CLIENT_BUFFER",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub client_buffer: Option<u32>,
 
     /// Log filter, e.g. `info` or `binnacle=debug,info`.
     #[arg(long, env = "BINNACLE_LOG", value_name = "BINNACLE_LOG", default_value = "info")]
@@ -78,6 +88,8 @@ impl Settings {
             max_containers: self.metrics_max_containers as usize,
             max_in_flight: self.metrics_max_in_flight as usize,
             request_timeout: self.metrics_request_timeout,
+            client_poll_interval: self.client_poll_interval,
+            client_buffer: self.client_buffer.map(|b| b as usize),
         }
     }
 

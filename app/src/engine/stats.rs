@@ -35,6 +35,10 @@ pub struct MetricsConfig {
     /// Stats requests in flight at once, per host.
     pub max_in_flight: usize,
     pub request_timeout: Duration,
+    /// Overrides the pace browsers poll at (default: `interval`).
+    pub client_poll_interval: Option<Duration>,
+    /// Points a browser keeps (default: `history`).
+    pub client_buffer: Option<usize>,
 }
 
 impl Default for MetricsConfig {
@@ -44,8 +48,10 @@ impl Default for MetricsConfig {
             history: 3600,
             idle_timeout: Duration::from_secs(30 * 60),
             max_containers: 200,
-            max_in_flight: 8,
+            max_in_flight: 64,
             request_timeout: Duration::from_secs(5),
+            client_poll_interval: None,
+            client_buffer: None,
         }
     }
 }
@@ -348,6 +354,13 @@ impl ContainerStatsManager {
             markers,
             state: d.state.clone(),
             interval_ms: self.config.interval.as_millis().min(u32::MAX as u128) as u32,
+            poll_interval_ms: self
+                .config
+                .client_poll_interval
+                .unwrap_or(self.config.interval)
+                .as_millis()
+                .clamp(100, u32::MAX as u128) as u32,
+            client_buffer: self.config.client_buffer.unwrap_or(self.config.history).min(u32::MAX as usize) as u32,
             history_capacity: d.points.capacity() as u32,
             memory_limit: d.memory_limit,
             host_memory: d.host_memory,

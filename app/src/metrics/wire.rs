@@ -184,8 +184,13 @@ pub struct MetricsPage {
     pub state: RunState,
     /// How often the server samples, ms: the browser paces itself by it.
     pub interval_ms: u32,
+    /// How often the browser should ask again, ms (`BINNACLE_CLIENT_POLL_INTERVAL`,
+    /// else the collection interval).
+    pub poll_interval_ms: u32,
     /// How many points the server keeps for a container.
     pub history_capacity: u32,
+    /// How many points a browser should keep (`BINNACLE_CLIENT_BUFFER`, else `history_capacity`).
+    pub client_buffer: u32,
     /// The container's own memory limit, bytes; None when unlimited.
     pub memory_limit: Option<u64>,
     /// The host's memory, which Docker reports as the limit of an unlimited container.
@@ -214,7 +219,9 @@ mod tests {
                 .collect(),
             state: RunState::Running,
             interval_ms: 1000,
+            poll_interval_ms: 1000,
             history_capacity: 3600,
+            client_buffer: 3600,
             memory_limit: Some(1 << 30),
             host_memory: Some(16 << 30),
             online_cpus: Some(8),

@@ -36,9 +36,18 @@ pub fn ContainerPage() -> impl IntoView {
     {
         let navigate = leptos_router::hooks::use_navigate();
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() {
-                ev.prevent_default();
-                navigate("/", Default::default());
+            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+                return;
+            }
+            let base = format!("/containers/{}/{}", host.get_untracked(), id.get_untracked());
+            match ev.key().as_str() {
+                "Escape" => {
+                    ev.prevent_default();
+                    navigate("/", Default::default());
+                }
+                "s" if !crate::poll::focus_is_in_a_control() => navigate(&format!("{base}/stats"), Default::default()),
+                "c" if !crate::poll::focus_is_in_a_control() => navigate(&format!("{base}/config"), Default::default()),
+                _ => {}
             }
         });
         on_cleanup(move || handle.remove());
@@ -115,11 +124,13 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
     let line = state_line(&d);
     let location = use_location();
     let config_href = format!("{base}/config");
+    let stats_href = format!("{base}/stats");
     let base_for_tab = base.clone();
     let config_active = move || {
         let path = location.pathname.get();
         path == base_for_tab || path.ends_with("/config")
     };
+    let stats_active = move || location.pathname.get().ends_with("/stats");
 
     let button = move |action: ContainerAction, enabled: bool| {
         let host = host.clone();
@@ -168,7 +179,8 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
             })}
         </div>
         <nav class="tabs" aria-label="Container sections">
-            <a href=config_href class:active=config_active>"Config"</a>
+            <a href=config_href class:active=config_active aria-keyshortcuts="c">"Config"</a>
+            <a href=stats_href class:active=stats_active aria-keyshortcuts="s">"Stats"</a>
         </nav>
     }
 }

@@ -2,3 +2,6 @@ pub mod container;
 pub mod list;
 pub mod not_found;
 mod widgets;
+
+#[cfg(feature = "hydrate")]
+pub use widgets::describe;

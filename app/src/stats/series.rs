@@ -1,0 +1,325 @@
+//! The browser's copy of one container's metrics: bounded, deduplicated by
+//! seq, and strict about which answers belong to it.
+
+use std::collections::VecDeque;
+
+use crate::metrics::wire::{Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};
+
+/// One point as the chart needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientPoint {
+    pub seq: u64,
+    pub t_ms: i64,
+    pub cpu: Option<f32>,
+    pub mem_bytes: Option<u64>,
+    pub net_rx: Option<f64>,
+    pub net_tx: Option<f64>,
+    pub blk_read: Option<f64>,
+    pub blk_write: Option<f64>,
+    pub pids: Option<u32>,
+    /// Points before this one were lost (the reader fell a full ring behind).
+    pub gap_before: bool,
+}
+
+/// What applying an answer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Not for this container or history: ignored.
+    Dropped,
+    /// The history started over from this answer.
+    Reset,
+    Appended(usize),
+}
+
+const MAX_MARKERS: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct ClientSeries {
+    pub host: String,
+    /// What the user asked for (id or name); the answer's full id is kept too.
+    pub requested_id: String,
+    pub full_id: Option<String>,
+    pub epoch: Option<u64>,
+    next_cursor: Option<MetricsCursor>,
+    pub points: VecDeque<ClientPoint>,
+    /// 0 until the first answer says how many to keep.
+    capacity: usize,
+    /// Set by the user's setting before the first answer, if any.
+    capacity_override: Option<usize>,
+    pub markers: Vec<Marker>,
+    pub state: Option<RunState>,
+    pub memory_limit: Option<u64>,
+    pub host_memory: Option<u64>,
+    pub online_cpus: Option<u32>,
+    pub interval_ms: u32,
+    pub poll_interval_ms: u32,
+}
+
+impl ClientSeries {
+    pub fn new(host: &str, id: &str) -> Self {
+        ClientSeries {
+            host: host.to_string(),
+            requested_id: id.to_string(),
+            full_id: None,
+            epoch: None,
+            next_cursor: None,
+            points: VecDeque::new(),
+            capacity: 0,
+            capacity_override: None,
+            markers: Vec::new(),
+            state: None,
+            memory_limit: None,
+            host_memory: None,
+            online_cpus: None,
+            interval_ms: 1000,
+            poll_interval_ms: 1000,
+        }
+    }
+
+    pub fn with_capacity(mut self, capacity: usize) -> Self {
+        self.capacity_override = Some(capacity.max(1));
+        self
+    }
+
+    /// The cursor to send: None asks for the whole history.
+    pub fn cursor(&self) -> Option<MetricsCursor> {
+        self.next_cursor
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Forget everything: the next request asks for the whole history.
+    pub fn start_over(&mut self) {
+        self.epoch = None;
+        self.next_cursor = None;
+        self.points.clear();
+        self.markers.clear();
+    }
+
+    pub fn apply(&mut self, page: MetricsPage) -> Applied {
+        if page.host.as_str() != self.host {
+            return Applied::Dropped;
+        }
+        if let Some(full) = &self.full_id {
+            if page.id.as_str() != full {
+                return Applied::Dropped;
+            }
+        } else if !page.id.as_str().starts_with(&self.requested_id) && page.id.as_str() != self.requested_id {
+            // A name resolves to some id; an id must match its own prefix.
+            let looks_like_id = self.requested_id.len() >= 12 && self.requested_id.bytes().all(|b| b.is_ascii_hexdigit());
+            if looks_like_id {
+                return Applied::Dropped;
+            }
+        }
+        // An answer from another history than the one we hold, that is not
+        // itself a full restart, is a late answer: ignore it.
+        let other_epoch = self.epoch.is_some_and(|e| e != page.epoch);
+        if other_epoch && !page.reset && self.next_cursor.is_some() {
+            return Applied::Dropped;
+        }
+        self.full_id = Some(page.id.as_str().to_string());
+        self.capacity = self
+            .capacity_override
+            .unwrap_or(page.client_buffer.max(1) as usize);
+        self.state = Some(page.state.clone());
+        self.memory_limit = page.memory_limit;
+        self.host_memory = page.host_memory;
+        if page.online_cpus.is_some() {
+            self.online_cpus = page.online_cpus;
+        }
+        self.interval_ms = page.interval_ms.max(1);
+        self.poll_interval_ms = page.poll_interval_ms.max(100);
+
+        let restart = page.reset || other_epoch || self.epoch.is_none();
+        if restart {
+            self.points.clear();
+            self.markers.clear();
+        }
+        self.epoch = Some(page.epoch);
+        self.next_cursor = Some(page.next_cursor);
+
+        let times = page.points.times_ms();
+        let pids = page.points.pids();
+        let last_seq = self.points.back().map(|p| p.seq);
+        let mut added = 0;
+        for (i, t_ms) in times.into_iter().enumerate() {
+            let seq = page.first_seq + i as u64;
+            if last_seq.is_some_and(|l| seq <= l) {
+                continue; // already held
+            }
+            let c = &page.points;
+            let rate = |v: &Vec<Option<u64>>| v.get(i).copied().flatten().map(|x| x as f64);
+            self.points.push_back(ClientPoint {
+                seq,
+                t_ms,
+                cpu: c.cpu_pct.get(i).copied().flatten(),
+                mem_bytes: c.mem_kib.get(i).copied().flatten().map(|k| k as u64 * 1024),
+                net_rx: rate(&c.net_rx_bps),
+                net_tx: rate(&c.net_tx_bps),
+                blk_read: rate(&c.blk_read_bps),
+                blk_write: rate(&c.blk_write_bps),
+                pids: pids.get(i).copied().flatten(),
+                gap_before: page.gap && added == 0 && !restart,
+            });
+            added += 1;
+        }
+        while self.points.len() > self.capacity {
+            self.points.pop_front();
+        }
+        for m in page.markers {
+            if !self.markers.contains(&m) {
+                self.markers.push(m);
+            }
+        }
+        let oldest = self.points.front().map(|p| p.seq).unwrap_or(0);
+        self.markers.retain(|m| m.before_seq >= oldest);
+        if self.markers.len() > MAX_MARKERS {
+            let excess = self.markers.len() - MAX_MARKERS;
+            self.markers.drain(..excess);
+        }
+        if restart { Applied::Reset } else { Applied::Appended(added) }
+    }
+
+    /// Index ranges of points to draw as connected lines: a line never
+    /// crosses a stop, a lost stretch, or a pause in the data much longer
+    /// than the interval.
+    pub fn segments(&self) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let max_dt = (self.interval_ms as i64 * 5).max(5_000);
+        for i in 1..self.points.len() {
+            let (a, b) = (&self.points[i - 1], &self.points[i]);
+            let stopped_between = self.markers.iter().any(|m| {
+                matches!(m.kind, MarkerKind::Stop | MarkerKind::Removed | MarkerKind::Restart | MarkerKind::Start)
+                    && m.before_seq > a.seq
+                    && m.before_seq <= b.seq
+            });
+            if b.gap_before || b.seq != a.seq + 1 || b.t_ms - a.t_ms > max_dt || stopped_between {
+                out.push(start..i);
+                start = i;
+            }
+        }
+        if start < self.points.len() {
+            out.push(start..self.points.len());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::formulas::Point;
+    use crate::metrics::wire::Columns;
+    use crate::model::{ContainerId, HostName};
+
+    const ID: &str = "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd";
+
+    fn page(epoch: u64, first_seq: u64, n: usize) -> MetricsPage {
+        let points: Vec<Point> = (0..n)
+            .map(|i| Point {
+                t_ms: 1_000_000 + (first_seq as i64 + i as i64) * 1000,
+                cpu_pct: 50.0,
+                mem_kib: 1024,
+                net_rx_bps: 0.0,
+                net_tx_bps: 0.0,
+                blk_read_bps: 0.0,
+                blk_write_bps: 0.0,
+                pids: 1,
+            })
+            .collect();
+        MetricsPage {
+            host: HostName::parse("local").unwrap(),
+            id: ContainerId::parse(ID).unwrap(),
+            epoch,
+            first_seq,
+            next_cursor: MetricsCursor { epoch, seq: first_seq + n as u64 },
+            gap: false,
+            reset: false,
+            points: Columns::from_points(points.iter()),
+            markers: vec![],
+            state: RunState::Running,
+            interval_ms: 1000,
+            poll_interval_ms: 1000,
+            history_capacity: 3600,
+            client_buffer: 5,
+            memory_limit: None,
+            host_memory: None,
+            online_cpus: Some(2),
+            history_loss: None,
+        }
+    }
+
+    fn series() -> ClientSeries {
+        ClientSeries::new("local", ID)
+    }
+
+    #[test]
+    fn the_buffer_is_bounded_by_the_servers_client_buffer() {
+        let mut s = series();
+        assert_eq!(s.apply(page(1, 0, 8)), Applied::Reset);
+        assert_eq!(s.points.len(), 5);
+        assert_eq!(s.points.front().unwrap().seq, 3);
+        assert_eq!(s.cursor(), Some(MetricsCursor { epoch: 1, seq: 8 }));
+    }
+
+    #[test]
+    fn points_are_deduplicated_by_seq() {
+        let mut s = series().with_capacity(100);
+        s.apply(page(1, 0, 4));
+        assert_eq!(s.apply(page(1, 2, 4)), Applied::Appended(2));
+        let seqs: Vec<u64> = s.points.iter().map(|p| p.seq).collect();
+        assert_eq!(seqs, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn an_answer_for_another_container_is_dropped() {
+        let mut s = ClientSeries::new("local", "ffffffffffff");
+        assert_eq!(s.apply(page(1, 0, 3)), Applied::Dropped);
+        let mut s = ClientSeries::new("other-host", ID);
+        assert_eq!(s.apply(page(1, 0, 3)), Applied::Dropped);
+    }
+
+    #[test]
+    fn a_late_answer_of_an_old_epoch_is_dropped_and_a_reset_starts_over() {
+        let mut s = series().with_capacity(100);
+        s.apply(page(1, 0, 3));
+        let mut fresh = page(2, 0, 2);
+        fresh.reset = true;
+        assert_eq!(s.apply(fresh), Applied::Reset);
+        assert_eq!(s.points.len(), 2);
+        assert_eq!(s.apply(page(1, 3, 3)), Applied::Dropped);
+        assert_eq!(s.epoch, Some(2));
+    }
+
+    #[test]
+    fn a_gap_is_marked_and_breaks_the_line() {
+        let mut s = series().with_capacity(100);
+        s.apply(page(1, 0, 3));
+        let mut behind = page(1, 10, 2);
+        behind.gap = true;
+        s.apply(behind);
+        assert!(s.points[3].gap_before);
+        assert_eq!(s.segments(), vec![0..3, 3..5]);
+    }
+
+    #[test]
+    fn a_stop_and_start_break_the_line() {
+        let mut s = series().with_capacity(100);
+        let mut p = page(1, 0, 6);
+        p.markers = vec![
+            Marker { kind: MarkerKind::Stop, t_ms: 1_003_500, before_seq: 3, exit_code: Some(0) },
+            Marker { kind: MarkerKind::Start, t_ms: 1_003_600, before_seq: 3, exit_code: None },
+        ];
+        s.apply(p);
+        assert_eq!(s.segments(), vec![0..3, 3..6]);
+        assert_eq!(s.markers.len(), 2);
+        // The same markers again are not duplicated.
+        let mut again = page(1, 6, 1);
+        again.markers = s.markers.clone();
+        s.apply(again);
+        assert_eq!(s.markers.len(), 2);
+    }
+}
