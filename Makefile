@@ -25,7 +25,7 @@ APT_TEST    := busybox-static chromium
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
 
-.PHONY: bench bench-engine help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
+.PHONY: bench bench-engine bench-ui help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
         engine test-image build-release unit e2e demo clean-test-containers check-site
 
 help:
@@ -181,3 +181,8 @@ bench-engine: engine test-image
 	  $(CARGO_TARGET_DIR)/release/examples/bench_engine $(BENCH_SECONDS) $$ids >> $$out || status=1; \
 	  docker rm -f $$ids >/dev/null; \
 	done; cat $$out
+
+# Chart render time in headless Chromium and the wasm size; writes docs/performance-ui.md.
+bench-ui: deps-test engine build-release
+	cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
+	  npx playwright test --config playwright.perf.config.ts
