@@ -27,6 +27,14 @@ pub mod ssr {
         })
     }
 
+    /// `BINNACLE_READ_ONLY`: actions are refused, even when called directly.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct ReadOnly(pub bool);
+
+    pub fn read_only() -> bool {
+        use_context::<ReadOnly>().unwrap_or_default().0
+    }
+
     /// The metrics engine, provided as context by the server for every request.
     pub fn metrics() -> Result<Arc<ContainerStatsManager>, AppError> {
         use_context::<Arc<ContainerStatsManager>>().ok_or_else(|| {
@@ -48,7 +56,9 @@ pub async fn list_containers() -> Result<ContainerList, AppError> {
 pub async fn get_container_details(host: String, id: String) -> Result<ContainerDetails, AppError> {
     let host = HostName::parse(&host)?;
     let id = ContainerId::parse(&id)?;
-    ssr::hosts()?.details(&host, &id).await
+    let mut details = ssr::hosts()?.details(&host, &id).await?;
+    details.read_only = ssr::read_only();
+    Ok(details)
 }
 
 /// Start, stop or restart a container.
@@ -56,6 +66,10 @@ pub async fn get_container_details(host: String, id: String) -> Result<Container
 pub async fn act_on_container(host: String, id: String, action: ContainerAction) -> Result<(), AppError> {
     let host = HostName::parse(&host)?;
     let id = ContainerId::parse(&id)?;
+    if ssr::read_only() {
+        tracing::info!(%host, %id, ?action, "container action refused: read-only mode");
+        return Err(AppError::ReadOnly);
+    }
     let hosts = ssr::hosts()?;
     let result = hosts.act(&host, &id, action).await;
     match &result {

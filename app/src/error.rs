@@ -21,6 +21,9 @@ pub enum AppError {
     /// Docker refused the operation, with its own (safe) explanation.
     #[error("Docker refused: {0}")]
     Conflict(String),
+    /// Binnacle runs with `BINNACLE_READ_ONLY=true`: no actions.
+    #[error("Binnacle is in read-only mode: actions are disabled")]
+    ReadOnly,
     /// Something failed on the server; details are in the server log.
     #[error("internal error (details are in the server log)")]
     Internal,

@@ -235,6 +235,9 @@ pub struct ContainerDetails {
     pub labels: Vec<(String, String)>,
     /// Names only: values can be secrets and are never sent to the browser.
     pub env_names: Vec<String>,
+    /// Binnacle runs read-only: the page offers no actions.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// Lifecycle actions the UI offers.

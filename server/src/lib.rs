@@ -1,6 +1,7 @@
 //! Binnacle's server: settings, the axum router around the Leptos app, health
 //! checks and graceful shutdown. `main.rs` only wires these together.
 
+pub mod guard;
 pub mod settings;
 
 use std::sync::Arc;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub hosts: Arc<Hosts>,
     pub metrics: Arc<ContainerStatsManager>,
+    /// `BINNACLE_READ_ONLY`.
+    pub read_only: bool,
 }
 
 /// The whole HTTP surface: pages, server functions under `/api`, static
@@ -29,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let hosts = state.hosts.clone();
     let metrics = state.metrics.clone();
+    let read_only = app::api::ssr::ReadOnly(state.read_only);
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -38,10 +42,14 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(hosts.clone());
                 provide_context(metrics.clone());
+                provide_context(read_only);
             },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(guard::server_fn_guard))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(guard::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .with_state(state)
 }
 

@@ -51,7 +51,10 @@ async fn main() -> ExitCode {
     let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());
     metrics.spawn_background(stop_rx);
 
-    let app = router(AppState { leptos_options, hosts, metrics: metrics.clone() });
+    if settings.read_only {
+        tracing::info!("read-only mode: container actions are refused");
+    }
+    let app = router(AppState { leptos_options, hosts, metrics: metrics.clone(), read_only: settings.read_only });
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {

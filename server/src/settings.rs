@@ -64,6 +64,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub client_buffer: Option<u32>,
 
+    /// Refuse start/stop/restart (and hide them in the UI).
+    #[arg(long, env = "BINNACLE_READ_ONLY", value_name = "BINNACLE_READ_ONLY", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub read_only: bool,
+
     /// Log filter, e.g. `info` or `binnacle=debug,info`.
     #[arg(long, env = "BINNACLE_LOG", value_name = "BINNACLE_LOG", default_value = "info")]
     pub log: String,

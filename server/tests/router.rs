@@ -13,6 +13,10 @@ use server::{AppState, router};
 use tower::ServiceExt;
 
 fn state_for(docker_host: &str) -> AppState {
+    state_with(docker_host, false)
+}
+
+fn state_with(docker_host: &str, read_only: bool) -> AppState {
     let local = HostName::parse("local").unwrap();
     let engine = BollardEngine::connect(local.clone(), docker_host).unwrap();
     let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
@@ -20,6 +24,7 @@ fn state_for(docker_host: &str) -> AppState {
         leptos_options: LeptosOptions::builder().output_name("binnacle").build(),
         metrics: ContainerStatsManager::new(hosts.clone(), MetricsConfig::default()),
         hosts,
+        read_only,
     }
 }
 
@@ -117,4 +122,99 @@ async fn an_unknown_path_is_404() {
     let (status, html) = get(&state, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
+}
+
+async fn post_with(state: &AppState, uri: &str, headers: &[(&str, &str)], body: &str) -> (StatusCode, String) {
+    let mut req = Request::post(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = router(state.clone()).oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+    let status = res.status();
+    (status, body_text(res).await)
+}
+
+#[tokio::test]
+async fn a_cross_site_post_to_a_server_function_is_refused() {
+    let state = state_for("unix:///var/run/docker.sock");
+    let json = r#"{"host":"local","id":"x","action":"stop"}"#;
+    let (status, _) = post_with(
+        &state,
+        "/api/container_action",
+        &[("content-type", "application/json"), ("sec-fetch-site", "cross-site")],
+        json,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post_with(
+        &state,
+        "/api/container_action",
+        &[("content-type", "application/json"), ("origin", "https://evil.example"), ("host", "127.0.0.1:3000")],
+        json,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn form_and_text_plain_posts_to_server_functions_are_refused() {
+    let state = state_for("unix:///var/run/docker.sock");
+    for ct in ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"] {
+        let (status, _) = post_with(&state, "/api/container_action", &[("content-type", ct)], "host=local&id=x&action=stop").await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}");
+    }
+}
+
+#[tokio::test]
+async fn a_same_origin_browser_post_passes() {
+    let state = state_for("unix:///var/run/docker.sock");
+    let (status, body) = post_with(
+        &state,
+        "/api/list_containers",
+        &[("content-type", "application/json"), ("sec-fetch-site", "same-origin"), ("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")],
+        "{}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let state = state_for("unix:///var/run/docker.sock");
+    let big = format!(r#"{{"host":"local","id":"{}"}}"#, "a".repeat(200_000));
+    let len = big.len().to_string();
+    let (status, _) =
+        post_with(&state, "/api/container_details", &[("content-type", "application/json"), ("content-length", &len)], &big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn answers_carry_security_headers() {
+    let state = state_for("unix:///var/run/docker.sock");
+    let res = router(state).oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
+    let h = res.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
+
+#[tokio::test]
+async fn read_only_mode_refuses_a_stop_called_directly_and_hides_actions() {
+    let image = std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into());
+    let out = std::process::Command::new("docker")
+        .args(["run", "-d", "--label", "binnacle.test=router", &image, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let state = state_with("unix:///var/run/docker.sock", true);
+    let (_, body) = post_json(&state, "/api/container_action", &format!(r#"{{"host":"local","id":"{id}","action":"stop"}}"#)).await;
+    let (_, html) = get(&state, &format!("/containers/local/{id}")).await;
+    let running = std::process::Command::new("docker").args(["inspect", "-f", "{{.State.Running}}", &id]).output().unwrap();
+    let _ = std::process::Command::new("docker").args(["rm", "-f", &id]).output();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["kind"], "read_only", "{body}");
+    assert_eq!(String::from_utf8_lossy(&running.stdout).trim(), "true", "the container still runs");
+    assert!(html.contains("Read-only mode"), "{html}");
+    assert!(!html.contains("data-action=\"stop\""));
 }

@@ -372,6 +372,7 @@ fn details_from_api(
         memory_limit,
         labels,
         env_names,
+        read_only: false,
     })
 }
 

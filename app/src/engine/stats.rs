@@ -726,6 +726,7 @@ mod tests {
                 memory_limit: Some(1 << 30),
                 labels: vec![],
                 env_names: vec![],
+                read_only: false,
             })
         }
         async fn act(&self, _: &ContainerId, _: ContainerAction) -> Result<(), EngineError> {

@@ -169,11 +169,17 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
             <p class="muted"><span class="mono">{d.image.clone()}</span>" · "<span class="mono">{d.id.short().to_string()}</span>
                 " · host " {d.host.to_string()}</p>
             <p class="state-line" data-testid="state-line">{line}</p>
-            <div class="actions">
-                {button(ContainerAction::Start, !running)}
-                {button(ContainerAction::Stop, running)}
-                {button(ContainerAction::Restart, true)}
-            </div>
+            {if d.read_only {
+                view! { <p class="muted" data-testid="read-only">"Read-only mode: actions are disabled."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="actions">
+                        {button(ContainerAction::Start, !running)}
+                        {button(ContainerAction::Stop, running)}
+                        {button(ContainerAction::Restart, true)}
+                    </div>
+                }.into_any()
+            }}
             {move || act.value().get().and_then(|r| r.err()).map(|e| {
                 view! { <div class="notice error" role="alert" data-testid="action-error">{describe(&e)}</div> }
             })}

@@ -20,6 +20,7 @@ pub fn describe(error: &AppError) -> String {
         AppError::Invalid { field, reason } => format!("That {field} is not valid: {reason}."),
         AppError::Conflict(msg) => format!("Docker refused: {msg}"),
         AppError::Internal => "Something went wrong on the server; the details are in its log.".into(),
+        AppError::ReadOnly => "Binnacle is in read-only mode: actions are disabled.".into(),
         AppError::Transport(msg) => format!("Could not reach Binnacle: {msg}"),
     }
 }
