@@ -12,6 +12,7 @@ const siteRoot = process.env.BINNACLE_SITE_ROOT ?? path.join(root, 'target/site'
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: require.resolve('./global-setup'),
   timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -20,6 +21,7 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL,
+    storageState: path.join(__dirname, 'test-results', 'session.json'),
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
@@ -47,6 +49,8 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: siteRoot,
       LEPTOS_ENV: 'PROD',
       BINNACLE_LOG: 'info',
+      BINNACLE_AUTH: 'password',
+      BINNACLE_PASSWORD: 'e2e password, not a secret',
     },
   },
 });

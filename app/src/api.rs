@@ -31,6 +31,25 @@ pub mod ssr {
     #[derive(Debug, Clone, Copy, Default)]
     pub struct ReadOnly(pub bool);
 
+    /// Gives an error answer the HTTP status that fits its kind, so scripts
+    /// and proxies see 404 for "not found" rather than a blanket 500.
+    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        use axum::http::StatusCode;
+        if let Err(e) = &result
+            && let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            resp.set_status(match e {
+                AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+                AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+                AppError::EngineUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                AppError::ReadOnly => StatusCode::FORBIDDEN,
+                AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            });
+        }
+        result
+    }
+
     pub fn read_only() -> bool {
         use_context::<ReadOnly>().unwrap_or_default().0
     }
@@ -47,23 +66,30 @@ pub mod ssr {
 /// Every container of every host, and whether each host answers.
 #[server(prefix = "/api", endpoint = "list_containers", input = Json)]
 pub async fn list_containers() -> Result<ContainerList, AppError> {
-    let hosts = ssr::hosts()?;
+    let hosts = ssr::with_status(ssr::hosts())?;
     Ok(hosts.list_all().await)
 }
 
 /// One container's identity, state and configuration summary.
 #[server(prefix = "/api", endpoint = "container_details", input = Json)]
 pub async fn get_container_details(host: String, id: String) -> Result<ContainerDetails, AppError> {
-    let host = HostName::parse(&host)?;
-    let id = ContainerId::parse(&id)?;
-    let mut details = ssr::hosts()?.details(&host, &id).await?;
-    details.read_only = ssr::read_only();
-    Ok(details)
+    ssr::with_status(async {
+        let host = HostName::parse(&host)?;
+        let id = ContainerId::parse(&id)?;
+        let mut details = ssr::hosts()?.details(&host, &id).await?;
+        details.read_only = ssr::read_only();
+        Ok(details)
+    }.await)
 }
 
 /// Start, stop or restart a container.
 #[server(prefix = "/api", endpoint = "container_action", input = Json)]
 pub async fn act_on_container(host: String, id: String, action: ContainerAction) -> Result<(), AppError> {
+    ssr::with_status(act(host, id, action).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn act(host: String, id: String, action: ContainerAction) -> Result<(), AppError> {
     let host = HostName::parse(&host)?;
     let id = ContainerId::parse(&id)?;
     if ssr::read_only() {
@@ -88,7 +114,9 @@ pub async fn container_metrics(
     id: String,
     #[server(default)] cursor: Option<MetricsCursor>,
 ) -> Result<MetricsPage, AppError> {
-    let host = HostName::parse(&host)?;
-    let id = ContainerId::parse(&id)?;
-    ssr::metrics()?.metrics(&host, &id, cursor).await
+    ssr::with_status(async {
+        let host = HostName::parse(&host)?;
+        let id = ContainerId::parse(&id)?;
+        ssr::metrics()?.metrics(&host, &id, cursor).await
+    }.await)
 }

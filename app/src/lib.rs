@@ -65,6 +65,9 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"Binnacle"</a>
                 <span class="tagline">"Docker containers at a glance"</span>
                 <theme::ThemeToggle/>
+                <form method="post" action="/logout" class="logout">
+                    <button type="submit" class="theme-toggle">"Log out"</button>
+                </form>
             </header>
             <main>
                 <Routes fallback=|| view! { <NotFound/> }>

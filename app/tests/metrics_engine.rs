@@ -163,7 +163,12 @@ async fn a_removed_container_is_reported_removed_with_its_history() {
     let (after, took) = until(&m, &c, Duration::from_secs(5), |p| p.state == RunState::Removed).await;
     assert_eq!(after.state, RunState::Removed, "after {took:?}");
     assert!(after.points.len() >= before.points.len());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The collector ends by itself once it sees the removal (an in-flight
+    // request on this engine can take ~1.1 s).
+    let t = Instant::now();
+    while m.stats().collectors_running != 0 && t.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(m.stats().collectors_running, 0);
 }
 

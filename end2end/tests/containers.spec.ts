@@ -3,7 +3,8 @@ import { test, expect, docker, dockerState, dockerStartedAt, startContainer, rem
 let c: TestContainer;
 
 test.beforeEach(() => { c = startContainer('ui'); });
-test.afterEach(() => removeContainer(c));
+// Close the page first: a container removed under an open page is a 404 it would report.
+test.afterEach(async ({ page }) => { await page.close(); removeContainer(c); });
 
 test('the list shows a container the test started, and it opens', async ({ page }) => {
   await page.goto('/');

@@ -1,11 +1,13 @@
-import { test, expect, docker, startContainer, removeContainer, hydrated, TestContainer } from './fixtures';
+import { test, expect, docker, startContainer, removeContainer, hydrated, TestContainer, allowExpectedNotFound } from './fixtures';
 import type { Page, APIRequestContext } from '@playwright/test';
+import { STATE } from '../global-setup';
 
 const BURN = "trap 'exit 0' TERM; while true; do :; done";
 
 let c: TestContainer;
 test.beforeEach(() => { c = startContainer('stats', { command: BURN }); });
-test.afterEach(() => removeContainer(c));
+// Close the page first: a container removed under an open page is a 404 it would report.
+test.afterEach(async ({ page }) => { await page.close(); removeContainer(c); });
 
 const chart = (page: Page) => page.locator('canvas.chart');
 const num = async (page: Page, attr: string) => Number((await chart(page).getAttribute(attr)) || '-1');
@@ -90,8 +92,8 @@ test('reload: the history is back at once', async ({ page }) => {
 });
 
 test('two browsers on one container see the same seqs; closing one does not stop the other', async ({ browser }) => {
-  const a = await browser.newContext();
-  const b = await browser.newContext();
+  const a = await browser.newContext({ storageState: STATE });
+  const b = await browser.newContext({ storageState: STATE });
   const pa = await a.newPage();
   const pb = await b.newPage();
   await openStats(pa);
@@ -173,10 +175,15 @@ test('the Stats tab is reachable by keyboard and by URL', async ({ page }) => {
   await expect(page.getByRole('link', { name: 'Stats', exact: true })).toHaveClass(/active/);
 });
 
-test('a removed container says so and keeps its history', async ({ page }) => {
+test('a removed container says so and keeps its history', async ({ page, consoleErrors }) => {
   await openStats(page);
   await expect.poll(() => num(page, 'data-points'), { timeout: 8_000 }).toBeGreaterThan(1);
   docker('rm', '-f', c.id);
   await expect(page.getByTestId('stats-status')).toContainText('Removed', { timeout: 5_000 });
   expect(await num(page, 'data-points')).toBeGreaterThan(1);
+  await expect(page.getByTestId('not-found')).toContainText('Container not found', { timeout: 5_000 });
+  // The container page's details poll met the removal once (404), then stopped asking.
+  await page.waitForTimeout(4_500);
+  expect(consoleErrors.filter((e) => e.includes('status of 404')).length).toBeLessThanOrEqual(1);
+  allowExpectedNotFound(consoleErrors);
 });

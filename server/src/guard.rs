@@ -17,7 +17,7 @@ fn refuse(status: StatusCode, why: &'static str) -> Response {
 
 /// True when the browser says the request comes from another site. Requests
 /// without these headers (curl, scripts) are not browser-driven and pass.
-fn cross_site(req: &Request<Body>) -> bool {
+pub fn cross_site(req: &Request<Body>) -> bool {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return !matches!(site, "same-origin" | "none");

@@ -1,6 +1,7 @@
 //! Binnacle's server: settings, the axum router around the Leptos app, health
 //! checks and graceful shutdown. `main.rs` only wires these together.
 
+pub mod auth;
 pub mod guard;
 pub mod settings;
 
@@ -24,6 +25,7 @@ pub struct AppState {
     pub metrics: Arc<ContainerStatsManager>,
     /// `BINNACLE_READ_ONLY`.
     pub read_only: bool,
+    pub auth: Arc<auth::Auth>,
 }
 
 /// The whole HTTP surface: pages, server functions under `/api`, static
@@ -34,8 +36,11 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let read_only = app::api::ssr::ReadOnly(state.read_only);
     let options = state.leptos_options.clone();
+    let auth = state.auth.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", axum::routing::post(auth::logout))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -48,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(guard::server_fn_guard))
+        .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(guard::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .with_state(state)

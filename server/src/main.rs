@@ -26,6 +26,17 @@ async fn main() -> ExitCode {
     };
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 
+    if let Some(server::settings::Command::HashPassword) = settings.command {
+        return hash_password_from_stdin();
+    }
+    let auth = match server::auth::Auth::from_config(settings.auth_config()) {
+        Ok(a) => a,
+        Err(line) => {
+            eprintln!("{line}");
+            return ExitCode::from(2);
+        }
+    };
+
     let local = HostName::parse("local").expect("static host name");
     let engine = match BollardEngine::connect(local.clone(), &settings.docker_host) {
         Ok(e) => e,
@@ -54,7 +65,7 @@ async fn main() -> ExitCode {
     if settings.read_only {
         tracing::info!("read-only mode: container actions are refused");
     }
-    let app = router(AppState { leptos_options, hosts, metrics: metrics.clone(), read_only: settings.read_only });
+    let app = router(AppState { leptos_options, hosts, metrics: metrics.clone(), read_only: settings.read_only, auth });
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -63,7 +74,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(address = %settings.listen, docker_host = %settings.docker_host, "binnacle listening on http://{}", settings.listen);
-    let served = axum::serve(listener, app.into_make_service())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
     let _ = stop_tx.send(true);
@@ -75,6 +86,30 @@ async fn main() -> ExitCode {
         }
         Err(e) => {
             tracing::error!(error = %e, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `binnacle hash-password`: one line on stdin, its argon2 PHC string on stdout.
+fn hash_password_from_stdin() -> ExitCode {
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        eprintln!("error: could not read a password from standard input");
+        return ExitCode::from(2);
+    }
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        eprintln!("error: the password is empty");
+        return ExitCode::from(2);
+    }
+    match server::auth::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -10,6 +10,38 @@ use clap::Parser;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "binnacle", version, about)]
 pub struct Settings {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Who may use Binnacle: a password and login page, a trusted reverse
+    /// proxy's user header, or nobody checks (loopback only).
+    #[arg(long, env = "BINNACLE_AUTH", value_name = "BINNACLE_AUTH", value_enum, default_value = "password")]
+    pub auth: crate::auth::AuthMode,
+
+    /// argon2 PHC string of the password (make one with `binnacle hash-password`).
+    #[arg(long, env = "BINNACLE_PASSWORD_HASH", value_name = "BINNACLE_PASSWORD_HASH", hide_env_values = true)]
+    pub password_hash: Option<String>,
+
+    /// The password itself (hashed at start-up); BINNACLE_PASSWORD_HASH is preferred.
+    #[arg(long, env = "BINNACLE_PASSWORD", value_name = "BINNACLE_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// How long a login lasts.
+    #[arg(long, env = "BINNACLE_SESSION_TTL", value_name = "BINNACLE_SESSION_TTL", default_value = "12h",
+          value_parser = parse_duration)]
+    pub session_ttl: Duration,
+
+    /// The header a trusted reverse proxy puts the authenticated user in.
+    #[arg(long, env = "BINNACLE_FORWARD_AUTH_HEADER", value_name = "BINNACLE_FORWARD_AUTH_HEADER",
+          default_value = "Remote-User")]
+    pub forward_auth_header: String,
+
+    /// Reverse proxies whose forwarded headers are believed: CIDRs or
+    /// addresses, comma-separated (e.g. `172.16.0.0/12,127.0.0.1`).
+    #[arg(long, env = "BINNACLE_TRUSTED_PROXIES", value_name = "BINNACLE_TRUSTED_PROXIES", default_value = "",
+          value_parser = parse_cidrs)]
+    pub trusted_proxies: Cidrs,
+
     /// Address and port to listen on.
     #[arg(long, env = "BINNACLE_LISTEN", value_name = "BINNACLE_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
@@ -74,6 +106,31 @@ pub struct Settings {
     pub log: String,
 }
 
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Reads a password on standard input and prints its argon2 hash for BINNACLE_PASSWORD_HASH.
+    HashPassword,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Cidrs(pub Vec<ipnet::IpNet>);
+
+/// `10.0.0.0/8, 127.0.0.1` -> networks; a bare address is a /32 or /128.
+pub fn parse_cidrs(raw: &str) -> Result<Cidrs, String> {
+    let mut out = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let net = match part.parse::<ipnet::IpNet>() {
+            Ok(net) => net,
+            Err(_) => part
+                .parse::<std::net::IpAddr>()
+                .map(ipnet::IpNet::from)
+                .map_err(|_| format!("{part:?} is not a CIDR like 10.0.0.0/8 or an address"))?,
+        };
+        out.push(net);
+    }
+    Ok(Cidrs(out))
+}
+
 /// Durations are written like `500ms`, `1s`, `30m`, `2h`.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(raw.trim())
@@ -85,6 +142,18 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 }
 
 impl Settings {
+    pub fn auth_config(&self) -> crate::auth::AuthConfig {
+        crate::auth::AuthConfig {
+            mode: self.auth,
+            password_hash: self.password_hash.clone().filter(|h| !h.is_empty()),
+            password: self.password.clone(),
+            session_ttl: self.session_ttl,
+            forward_header: self.forward_auth_header.clone(),
+            trusted_proxies: self.trusted_proxies.0.clone(),
+            listen: self.listen,
+        }
+    }
+
     pub fn metrics_config(&self) -> app::engine::MetricsConfig {
         app::engine::MetricsConfig {
             interval: self.metrics_interval,
@@ -139,6 +208,20 @@ mod tests {
         let err = Settings::from_args(["binnacle", "--listen", "nowhere"]).unwrap_err();
         assert!(err.contains("BINNACLE_LISTEN"), "{err}");
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn trusted_proxies_read_cidrs_and_addresses() {
+        let c = parse_cidrs("10.0.0.0/8, 127.0.0.1,::1").unwrap();
+        assert_eq!(c.0.len(), 3);
+        assert!(parse_cidrs("").unwrap().0.is_empty());
+        let err = Settings::from_args(["binnacle", "--trusted-proxies", "nope"]).unwrap_err();
+        assert!(err.contains("BINNACLE_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn password_auth_is_the_default() {
+        assert_eq!(Settings::from_args(["binnacle"]).unwrap().auth, crate::auth::AuthMode::Password);
     }
 
     #[test]

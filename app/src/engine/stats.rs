@@ -568,7 +568,11 @@ async fn collect(
             next = tokio::time::Instant::now();
             continue;
         }
-        tokio::time::sleep_until(next).await;
+        // A lifecycle event (stop, removal) wakes the collector early.
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = series.wake.notified() => continue,
+        }
         next += config.interval;
         let now = tokio::time::Instant::now();
         if next < now {

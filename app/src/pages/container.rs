@@ -26,10 +26,22 @@ pub fn ContainerPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let tick = use_visible_tick(Duration::from_secs(2));
     let act = ServerAction::<ActOnContainer>::new();
+    // Once the container is gone, stop asking: the page says so, and
+    // repeating a 404 every 2 s helps nobody. The tick freezes while gone.
+    let gone = RwSignal::new(false);
+    let live_tick = Memo::new(move |prev: Option<&u64>| {
+        if gone.get() { prev.copied().unwrap_or_default() } else { tick.get() }
+    });
     let details: DetailsResource = Resource::new(
-        move || (host.get(), id.get(), tick.get(), act.version().get()),
+        move || (host.get(), id.get(), live_tick.get(), act.version().get()),
         |(host, id, _, _)| get_container_details(host, id),
     );
+    Effect::new(move |_| {
+        let not_found = details.get().is_some_and(|r| r.is_err_and(|e| e.is_not_found()));
+        if not_found != gone.get_untracked() {
+            gone.set(not_found);
+        }
+    });
     provide_context(Details(details));
 
     #[cfg(feature = "hydrate")]
