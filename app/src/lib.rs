@@ -25,6 +25,20 @@ use pages::not_found::NotFound;
 /// The HTML document around the app. The inline script applies the stored
 /// theme before first paint, so a dark-mode user never sees a white flash.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    #[cfg(feature = "ssr")]
+    if let (Some(n), Some(resp)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
+        // Scripts run only with this response's nonce (and what they load);
+        // everything else comes from this origin.
+        let policy = format!(
+            "default-src 'self'; script-src 'nonce-{n}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+             base-uri 'self'; object-src 'none'; form-action 'self'"
+        );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+            resp.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,7 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
-                <script>{theme::EARLY_THEME_SCRIPT}</script>
+                <script nonce=nonce>{theme::EARLY_THEME_SCRIPT}</script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

@@ -230,3 +230,16 @@ async fn read_only_mode_refuses_a_stop_called_directly_and_hides_actions() {
     assert!(html.contains("Read-only mode"), "{html}");
     assert!(!html.contains("data-action=\"stop\""));
 }
+
+#[tokio::test]
+async fn pages_allow_only_scripts_carrying_this_responses_nonce() {
+    let state = state_for("unix:///var/run/docker.sock");
+    let res = router(state).oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let html = body_text(res).await;
+    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce in the policy");
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    let scripts = html.matches("<script").count();
+    let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
+    assert!(scripts > 0 && with_nonce >= scripts, "{scripts} scripts, {with_nonce} with the nonce");
+}

@@ -251,7 +251,10 @@ pub fn marker_label(m: &crate::metrics::wire::Marker) -> String {
 #[leptos::wasm_bindgen::prelude::wasm_bindgen]
 pub fn binnacle_bench_chart(points: u32, runs: u32) -> Vec<f64> {
     let canvas: HtmlCanvasElement = document().create_element("canvas").unwrap().unchecked_into();
-    let _ = canvas.set_attribute("style", "width:1200px;height:720px;position:absolute;left:-9999px");
+    let style = canvas.style();
+    for (k, v) in [("width", "1200px"), ("height", "720px"), ("position", "absolute"), ("left", "-9999px")] {
+        let _ = style.set_property(k, v);
+    }
     if let Some(body) = document().body() {
         let _ = body.append_child(&canvas);
     }
