@@ -25,7 +25,7 @@ APT_TEST    := busybox-static chromium
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
 
-.PHONY: bench bench-engine bench-ui help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
+.PHONY: bench bench-engine bench-ui image image-test help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
         engine test-image build-release unit e2e demo clean-test-containers check-site
 
 help:
@@ -186,3 +186,37 @@ bench-engine: engine test-image
 bench-ui: deps-test engine build-release
 	cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
 	  npx playwright test --config playwright.perf.config.ts
+
+# ---------------------------------------------------------------- image
+
+IMAGE ?= binnacle:latest
+# A FROM-scratch image of this machine's release build (binary, the shared
+# libraries it links, the site), built without any registry.
+image: build-release engine
+	@echo "==> building $(IMAGE) from the release build (seconds)"
+	@dir=$$(mktemp -d); mkdir -p $$dir/rootfs/usr/local/bin $$dir/rootfs/site $$dir/rootfs/tmp; \
+	cp $(RELEASE_BIN) $$dir/rootfs/usr/local/bin/binnacle; \
+	cp -r target/site/. $$dir/rootfs/site/; \
+	for lib in $$(ldd $(RELEASE_BIN) | grep -o '/[^ ]*'); do \
+	  mkdir -p $$dir/rootfs$$(dirname $$lib); cp -L $$lib $$dir/rootfs$$lib; done; \
+	chmod 1777 $$dir/rootfs/tmp; \
+	printf '%s\n' 'FROM scratch' 'COPY rootfs/ /' \
+	  'ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000' \
+	  'USER 65532:65532' 'EXPOSE 3000' 'ENTRYPOINT ["/usr/local/bin/binnacle"]' > $$dir/Dockerfile; \
+	docker build -q -t $(IMAGE) $$dir >/dev/null; rm -rf $$dir; \
+	docker image ls $(IMAGE) --format '{{.Repository}}:{{.Tag}} {{.Size}}'
+
+# Runs the image with the socket mounted (non-root, the socket's group
+# added), checks that it reaches the engine and that login works.
+image-test: image
+	@name=binnacle-image-test; docker rm -f $$name >/dev/null 2>&1 || true; \
+	docker run -d --name $$name --label binnacle.test=image -p 127.0.0.1:3300:3000 \
+	  -v /var/run/docker.sock:/var/run/docker.sock --group-add $$(stat -c %g /var/run/docker.sock) \
+	  -e BINNACLE_PASSWORD=image-test $(IMAGE) >/dev/null; \
+	ok=0; for i in $$(seq 1 50); do \
+	  if curl -fsS http://127.0.0.1:3300/healthz 2>/dev/null | grep -q '"reachable":true'; then ok=1; break; fi; sleep 0.2; done; \
+	code=$$(curl -s -o /dev/null -w '%{http_code}' -d password=image-test http://127.0.0.1:3300/login); \
+	user=$$(docker inspect -f '{{.Config.User}}' $$name); \
+	docker logs $$name 2>&1 | tail -3; docker rm -f $$name >/dev/null; \
+	[ $$ok = 1 ] && [ "$$code" = 303 ] && [ "$$user" = 65532:65532 ] \
+	  && echo "image test: 1 passed, 0 failed" || { echo "image test: 0 passed, 1 failed (healthz ok=$$ok, login $$code, user $$user)"; exit 1; }

@@ -35,7 +35,12 @@ pub mod ssr {
     /// and proxies see 404 for "not found" rather than a blanket 500.
     pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         use axum::http::StatusCode;
+        // Only for calls over HTTP: during server rendering the same function
+        // runs inside a page, whose status is the page's business.
+        let over_http = use_context::<axum::http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
         if let Err(e) = &result
+            && over_http
             && let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
         {
             resp.set_status(match e {

@@ -32,7 +32,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         // everything else comes from this origin.
         let policy = format!(
             "default-src 'self'; script-src 'nonce-{n}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-             style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+             style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+             frame-ancestors 'none'; \
              base-uri 'self'; object-src 'none'; form-action 'self'"
         );
         if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {

@@ -122,7 +122,13 @@ test('the theme toggle redraws the CPU line in the new theme colour at once; a u
   await expect.poll(() => pixelsOf(page, dark), { timeout: 500 }).toBeGreaterThan(20);
   expect(await pixelsOf(page, light)).toBe(0);
 
-  await page.addStyleTag({ content: ':root, :root[data-theme="dark"] { --chart-cpu: #ff00ff !important; }' });
+  // A user stylesheet (as an extension would add it; constructed, so the
+  // page's CSP, which refuses inline <style>, does not apply).
+  await page.evaluate(() => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(':root, :root[data-theme="dark"] { --chart-cpu: #ff00ff !important; }');
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  });
   await expect.poll(() => pixelsOf(page, [255, 0, 255]), { timeout: 5_000 }).toBeGreaterThan(20);
 });
 

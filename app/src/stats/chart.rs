@@ -251,7 +251,7 @@ pub fn marker_label(m: &crate::metrics::wire::Marker) -> String {
 #[leptos::wasm_bindgen::prelude::wasm_bindgen]
 pub fn binnacle_bench_chart(points: u32, runs: u32) -> Vec<f64> {
     let canvas: HtmlCanvasElement = document().create_element("canvas").unwrap().unchecked_into();
-    let style = canvas.style();
+    let style = leptos::web_sys::HtmlElement::style(&canvas);
     for (k, v) in [("width", "1200px"), ("height", "720px"), ("position", "absolute"), ("left", "-9999px")] {
         let _ = style.set_property(k, v);
     }

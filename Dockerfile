@@ -1,0 +1,30 @@
+# Binnacle for users: build from source, run as a non-root user from a small
+# distroless image. Needs a registry (rust, node and distroless base images);
+# to build an image without one, use `make image` (a FROM-scratch image of the
+# release build made on this machine).
+#
+#   docker build -t binnacle .
+#   docker run -d -p 3000:3000 -v /var/run/docker.sock:/var/run/docker.sock \
+#     --group-add "$(stat -c %g /var/run/docker.sock)" \
+#     -e BINNACLE_PASSWORD_HASH='...' binnacle
+
+FROM rust:1.95-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/* \
+ && rustup target add wasm32-unknown-unknown \
+ && cargo install cargo-leptos --locked --version 0.3.10 --features no_downloads \
+ && cargo install wasm-bindgen-cli --version 0.2.130 \
+ && npm install --prefix /opt/tools binaryen@132.0.0
+ENV PATH=/opt/tools/node_modules/.bin:$PATH
+WORKDIR /src
+COPY . .
+RUN cargo leptos build --release
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /src/target/release/binnacle /usr/local/bin/binnacle
+COPY --from=build /src/target/site /site
+ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000
+# distroless "nonroot" is uid 65532; give it the Docker socket's group with --group-add.
+USER 65532:65532
+EXPOSE 3000
+HEALTHCHECK NONE
+ENTRYPOINT ["/usr/local/bin/binnacle"]
