@@ -151,7 +151,7 @@ e2e: deps-test engine test-image build-release
 	  npx playwright test) || status=$$?; \
 	$(MAKE) --no-print-directory clean-test-containers; exit $$status
 
-test: unit e2e
+test: unit e2e image-test
 
 # ---------------------------------------------------------------- benchmarks
 

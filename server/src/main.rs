@@ -24,7 +24,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 
     if let Some(server::settings::Command::HashPassword) = settings.command {
         return hash_password_from_stdin();
