@@ -1,6 +1,6 @@
-//! Light and dark themes: CSS custom properties in `style/main.css`, chosen by
-//! `prefers-color-scheme` unless the user picked one with the toggle, which is
-//! remembered in localStorage and applied as `<html data-theme=...>`.
+//! Light and dark themes: CSS custom properties in `style/main.css`, applied
+//! as `<html data-theme="light|dark">`: the user's pick (the toggle, kept in
+//! localStorage), else the OS's `prefers-color-scheme`, followed live.
 
 use leptos::prelude::*;
 
@@ -25,30 +25,56 @@ pub fn watch_os_theme() {
     use leptos::wasm_bindgen::JsCast;
     use leptos::wasm_bindgen::prelude::Closure;
     if let Ok(Some(query)) = window().match_media("(prefers-color-scheme: dark)") {
-        let callback = Closure::<dyn FnMut()>::new(announce_theme_change);
+        let callback = Closure::<dyn FnMut()>::new(|| {
+            // The OS setting rules unless the user picked a theme.
+            if stored_theme().is_none() {
+                apply_theme(os_theme());
+            }
+            announce_theme_change();
+        });
         let _ = query.add_event_listener_with_callback("change", callback.as_ref().unchecked_ref());
         callback.forget(); // lives as long as the page
     }
 }
 
 /// Runs in `<head>` before first paint.
-pub const EARLY_THEME_SCRIPT: &str = "try{var t=localStorage.getItem('binnacle-theme');if(t==='light'||t==='dark'){document.documentElement.dataset.theme=t}}catch(e){}";
+pub const EARLY_THEME_SCRIPT: &str = "(function(){var t=null;try{t=localStorage.getItem('binnacle-theme')}catch(e){}\
+if(t!=='light'&&t!=='dark'){t=window.matchMedia&&matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light'}\
+document.documentElement.dataset.theme=t})()";
 
-/// The theme in effect now: the stored choice, else the OS preference.
 #[cfg(feature = "hydrate")]
-fn effective_theme() -> &'static str {
-    let stored = document().document_element().and_then(|el| el.get_attribute("data-theme"));
-    match stored.as_deref() {
-        Some("dark") => "dark",
-        Some("light") => "light",
-        _ => {
-            let prefers_dark = window()
-                .match_media("(prefers-color-scheme: dark)")
-                .ok()
-                .flatten()
-                .is_some_and(|m| m.matches());
-            if prefers_dark { "dark" } else { "light" }
-        }
+fn os_theme() -> &'static str {
+    let dark = window()
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches());
+    if dark { "dark" } else { "light" }
+}
+
+#[cfg(feature = "hydrate")]
+fn stored_theme() -> Option<String> {
+    window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .filter(|t| t == "light" || t == "dark")
+}
+
+/// The theme in effect now.
+#[cfg(feature = "hydrate")]
+fn effective_theme() -> String {
+    document()
+        .document_element()
+        .and_then(|el| el.get_attribute("data-theme"))
+        .unwrap_or_else(|| os_theme().to_string())
+}
+
+#[cfg(feature = "hydrate")]
+fn apply_theme(theme: &str) {
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-theme", theme);
     }
 }
 
@@ -58,9 +84,7 @@ pub fn ThemeToggle() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             let next = if effective_theme() == "dark" { "light" } else { "dark" };
-            if let Some(root) = document().document_element() {
-                let _ = root.set_attribute("data-theme", next);
-            }
+            apply_theme(next);
             if let Ok(Some(storage)) = window().local_storage() {
                 let _ = storage.set_item(STORAGE_KEY, next);
             }
