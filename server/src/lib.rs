@@ -56,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(guard::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(guard::security_headers))
+        // Metrics pages and the wasm shrink 4-5x on the wire.
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .with_state(state)
 }
 

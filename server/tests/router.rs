@@ -246,3 +246,11 @@ async fn pages_allow_only_scripts_carrying_this_responses_nonce() {
     let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
     assert!(scripts > 0 && with_nonce >= scripts, "{scripts} scripts, {with_nonce} with the nonce");
 }
+
+#[tokio::test]
+async fn answers_are_gzip_compressed_when_the_client_accepts_it() {
+    let state = state_for("unix:///var/run/docker.sock");
+    let req = Request::get("/").header("accept-encoding", "gzip").body(Body::empty()).unwrap();
+    let res = router(state).oneshot(req).await.unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+}
