@@ -254,3 +254,20 @@ async fn answers_are_gzip_compressed_when_the_client_accepts_it() {
     let res = router(state).oneshot(req).await.unwrap();
     assert_eq!(res.headers()["content-encoding"], "gzip");
 }
+
+#[tokio::test]
+async fn a_malformed_cursor_is_a_validation_error_before_any_docker_call() {
+    // The engine address leads nowhere: reaching Docker would say "engine_unavailable".
+    let state = state_for("unix:///tmp/binnacle-no-engine-here.sock");
+    for body in [
+        r#"{"host":"local","id":"abc","cursor":{"epoch":1,"seq":-5}}"#,
+        r#"{"host":"local","id":"abc","cursor":{"epoch":"x","seq":1}}"#,
+        r#"{"host":"local","id":"abc","cursor":{"epoch":1,"seq":9007199254740993}}"#,
+        r#"{"host":"local","id":"../x"}"#,
+    ] {
+        let (status, answer) = post_json(&state, "/api/container_metrics", body).await;
+        assert!(status.is_client_error() || status.is_server_error(), "{body}: {status}");
+        let json: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+        assert_eq!(json["kind"], "invalid", "{body}: {answer}");
+    }
+}

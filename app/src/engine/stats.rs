@@ -628,7 +628,6 @@ async fn watch_events(
         drop(m);
         let mut stream = engine.events(Some(since_secs));
         let mut reconciled = false;
-        let mut healthy = false;
         loop {
             // Catch up on what was missed while the stream was away, once the
             // subscription is in place (events from `since_secs` replay).
@@ -644,7 +643,6 @@ async fn watch_events(
             };
             match item {
                 Some(Ok(event)) => {
-                    healthy = true;
                     backoff.reset();
                     since_secs = since_secs.max(event.time_nanos / 1_000_000_000);
                     match manager.upgrade() {
@@ -660,7 +658,6 @@ async fn watch_events(
             }
         }
         connected_before = true;
-        let _ = healthy;
         let delay = backoff.next_delay();
         tracing::info!(%host, retry_in = ?delay, "metrics: events stream ended; reconnecting");
         tokio::select! {
