@@ -219,4 +219,4 @@ image-test: image
 	user=$$(docker inspect -f '{{.Config.User}}' $$name); \
 	docker logs $$name 2>&1 | tail -3; docker rm -f $$name >/dev/null; \
 	[ $$ok = 1 ] && [ "$$code" = 303 ] && [ "$$user" = 65532:65532 ] \
-	  && echo "image test: 1 passed, 0 failed" || { echo "image test: 0 passed, 1 failed (healthz ok=$$ok, login $$code, user $$user)"; exit 1; }
+	  && echo "image-test: 1 passed, 0 failed" || { echo "image-test failed: healthz ok=$$ok, login $$code, user $$user"; echo "image-test: 0 passed, 1 failed"; exit 1; }
