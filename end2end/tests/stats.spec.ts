@@ -193,3 +193,23 @@ test('a removed container says so and keeps its history', async ({ page, console
   expect(consoleErrors.filter((e) => e.includes('status of 404')).length).toBeLessThanOrEqual(1);
   allowExpectedNotFound(consoleErrors);
 });
+
+test.describe('on a HiDPI screen', () => {
+  test.use({ deviceScaleFactor: 2, viewport: { width: 1000, height: 900 } });
+
+  test('the canvas backing store follows devicePixelRatio and the window size', async ({ page }) => {
+    await openStats(page);
+    await expect.poll(() => num(page, 'data-points'), { timeout: 8_000 }).toBeGreaterThan(0);
+    const size = () => page.evaluate(() => {
+      const c = document.querySelector('canvas.chart') as HTMLCanvasElement;
+      return { w: c.width, h: c.height, cw: c.clientWidth, ch: c.clientHeight };
+    });
+    const before = await size();
+    expect(before.w).toBe(before.cw * 2);
+    expect(before.h).toBe(before.ch * 2);
+    await page.setViewportSize({ width: 700, height: 900 });
+    await expect.poll(async () => (await size()).w, { timeout: 2_000 }).toBeLessThan(before.w);
+    const after = await size();
+    expect(after.w).toBe(after.cw * 2);
+  });
+});
