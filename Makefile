@@ -21,11 +21,11 @@ WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version 
 TEST_IMAGE  ?= binnacle-busybox:latest
 export BINNACLE_TEST_IMAGE := $(TEST_IMAGE)
 APT_RUN     := busybox-static
-APT_TEST    := busybox-static chromium
+APT_TEST    := busybox-static chromium nginx
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
 
-.PHONY: bench bench-engine bench-ui image image-test help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
+.PHONY: bench bench-engine bench-ui image image-test e2e-proxy help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
         engine test-image build-release unit e2e demo clean-test-containers check-site
 
 help:
@@ -151,7 +151,7 @@ e2e: deps-test engine test-image build-release
 	  npx playwright test) || status=$$?; \
 	$(MAKE) --no-print-directory clean-test-containers; exit $$status
 
-test: unit e2e image-test
+test: unit e2e image-test e2e-proxy
 
 # ---------------------------------------------------------------- benchmarks
 
@@ -220,3 +220,9 @@ image-test: image
 	docker logs $$name 2>&1 | tail -3; docker rm -f $$name >/dev/null; \
 	[ $$ok = 1 ] && [ "$$code" = 303 ] && [ "$$user" = 65532:65532 ] \
 	  && echo "image-test: 1 passed, 0 failed" || { echo "image-test failed: healthz ok=$$ok, login $$code, user $$user"; echo "image-test: 0 passed, 1 failed"; exit 1; }
+
+# The image behind Debian's nginx at /binnacle/, driven in Chromium.
+e2e-proxy: deps-test image
+	@echo "==> browser test behind nginx at /binnacle/ (the container image)"
+	cd end2end && npx playwright test --config playwright.proxy.config.ts
+	@$(MAKE) --no-print-directory clean-test-containers

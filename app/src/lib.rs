@@ -2,6 +2,7 @@
 //! Feature `ssr` builds the server side, `hydrate` the browser side; never both.
 
 pub mod api;
+pub mod base;
 pub mod error;
 pub mod metrics;
 pub mod model;
@@ -47,9 +48,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
+                <meta name="binnacle-base" content=base::base_path()/>
                 <script nonce=nonce>{theme::EARLY_THEME_SCRIPT}</script>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options root=base::base_path().to_string()/>
                 <MetaTags/>
             </head>
             <body>
@@ -73,14 +75,14 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/binnacle.css"/>
+        <Stylesheet id="leptos" href=base::href("/pkg/binnacle.css")/>
         <Title text="Binnacle"/>
-        <Router>
+        <Router base=base::base_path()>
             <header class="topbar">
-                <a class="brand" href="/">"Binnacle"</a>
+                <a class="brand" href=base::href("/")>"Binnacle"</a>
                 <span class="tagline">"Docker containers at a glance"</span>
                 <theme::ThemeToggle/>
-                <form method="post" action="/logout" class="logout">
+                <form method="post" action=base::href("/logout") class="logout">
                     <button type="submit" class="theme-toggle">"Log out"</button>
                 </form>
             </header>

@@ -48,6 +48,8 @@ pub struct AuthConfig {
     pub forward_header: String,
     pub trusted_proxies: Vec<IpNet>,
     pub listen: SocketAddr,
+    /// `BINNACLE_BASE_PATH` (`""` or like `/binnacle`).
+    pub base_path: String,
 }
 
 struct Session {
@@ -62,6 +64,7 @@ pub struct Auth {
     trusted_proxies: Vec<IpNet>,
     sessions: Mutex<HashMap<String, Session>>,
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    base: String,
 }
 
 /// Hashes a password as an argon2id PHC string (`binnacle hash-password`).
@@ -135,6 +138,7 @@ impl Auth {
             trusted_proxies: config.trusted_proxies,
             sessions: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            base: config.base_path,
         }))
     }
 
@@ -266,8 +270,10 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Paths that answer without a session: the login page, its stylesheet, health.
-fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/healthz" | "/pkg/binnacle.css")
+/// (`/pkg/...` arrives here already without the base path.)
+fn is_public(base: &str, path: &str) -> bool {
+    path == "/pkg/binnacle.css"
+        || path.strip_prefix(base).is_some_and(|rest| matches!(rest, "/login" | "/healthz"))
 }
 
 /// The TCP peer. Without connection info (only in tests that do not set it)
@@ -284,7 +290,7 @@ fn peer_of(req: &Request<Body>) -> IpAddr {
 /// so an unknown path is 404 only after authentication.
 pub async fn require_auth(State(auth): State<Arc<Auth>>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path();
-    if is_public(path) || auth.authenticated(peer_of(&req), req.headers()) {
+    if is_public(&auth.base, path) || auth.authenticated(peer_of(&req), req.headers()) {
         return next.run(req).await;
     }
     let wants_page = req.method() == axum::http::Method::GET
@@ -293,7 +299,7 @@ pub async fn require_auth(State(auth): State<Arc<Auth>>, req: Request<Body>, nex
         && auth.mode == AuthMode::Password;
     if wants_page {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let location = format!("/login?next={}", urlencode(target));
+        let location = format!("{}/login?next={}", auth.base, urlencode(target));
         return Redirect::to(&location).into_response();
     }
     (
@@ -314,10 +320,10 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Only local paths: never redirect to another site after login.
-fn safe_next(next: Option<&str>) -> String {
+fn safe_next(base: &str, next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".into(),
+        _ => format!("{base}/"),
     }
 }
 
@@ -325,19 +331,20 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn login_page(next: &str, message: Option<&str>) -> String {
+fn login_page(base: &str, next: &str, message: Option<&str>) -> String {
     let message = message
         .map(|m| format!(r#"<p class="notice error" role="alert" data-testid="login-error">{}</p>"#, escape(m)))
         .unwrap_or_default();
     format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,"><link rel="stylesheet" href="/pkg/binnacle.css"><title>Log in · Binnacle</title></head>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="{base}/pkg/binnacle.css"><title>Log in · Binnacle</title></head>
 <body><main class="login"><h1>Binnacle</h1>{message}
-<form method="post" action="/login"><input type="hidden" name="next" value="{next}">
+<form method="post" action="{base}/login"><input type="hidden" name="next" value="{next}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" autofocus required>
 <button type="submit" class="action">Log in</button></form></main></body></html>"#,
         next = escape(next),
+        base = escape(base),
     )
 }
 
@@ -348,9 +355,9 @@ pub struct NextQuery {
 
 pub async fn login_form(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery>) -> Response {
     if auth.mode != AuthMode::Password {
-        return Redirect::to("/").into_response();
+        return Redirect::to(&format!("{}/", auth.base)).into_response();
     }
-    Html(login_page(&safe_next(q.next.as_deref()), None)).into_response()
+    Html(login_page(&auth.base, &safe_next(&auth.base, q.next.as_deref()), None)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -361,7 +368,7 @@ pub struct LoginForm {
 
 pub async fn login(State(auth): State<Arc<Auth>>, req: Request<Body>) -> Response {
     if auth.mode != AuthMode::Password {
-        return Redirect::to("/").into_response();
+        return Redirect::to(&format!("{}/", auth.base)).into_response();
     }
     if crate::guard::cross_site(&req) {
         return (StatusCode::FORBIDDEN, "cross-site login refused").into_response();
@@ -370,24 +377,26 @@ pub async fn login(State(auth): State<Arc<Auth>>, req: Request<Body>) -> Respons
     let client = auth.client_ip(peer, req.headers());
     let https = auth.is_https(peer, req.headers());
     let Ok(Form(form)) = Form::<LoginForm>::from_request(req, &()).await else {
-        return (StatusCode::BAD_REQUEST, Html(login_page("/", Some("The form was not understood.")))).into_response();
+        let page = login_page(&auth.base, &format!("{}/", auth.base), Some("The form was not understood."));
+        return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     };
-    let next = safe_next(form.next.as_deref());
+    let next = safe_next(&auth.base, form.next.as_deref());
     if let Some(wait) = auth.blocked_for(client) {
         tracing::warn!(%client, "login refused: too many failed attempts");
         let msg = format!("Too many failed attempts from your address. Try again in {wait} s.");
-        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.to_string())], Html(login_page(&next, Some(&msg))))
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.to_string())], Html(login_page(&auth.base, &next, Some(&msg))))
             .into_response();
     }
     if !auth.verify(form.password).await {
         auth.record_failure(client);
         tracing::info!(%client, "login failed");
-        return (StatusCode::UNAUTHORIZED, Html(login_page(&next, Some("Wrong password.")))).into_response();
+        return (StatusCode::UNAUTHORIZED, Html(login_page(&auth.base, &next, Some("Wrong password.")))).into_response();
     }
     let token = auth.new_session();
     tracing::info!(%client, "logged in");
     let mut cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{COOKIE}={token}; Path={}/; HttpOnly; SameSite=Strict; Max-Age={}",
+        auth.base,
         auth.session_ttl.as_secs()
     );
     if https {
@@ -405,12 +414,12 @@ pub async fn logout(State(auth): State<Arc<Auth>>, req: Request<Body>) -> Respon
         return (StatusCode::FORBIDDEN, "cross-site logout refused").into_response();
     }
     auth.end_session(req.headers());
-    let target = if auth.mode == AuthMode::Password { "/login" } else { "/" };
-    let mut res = Redirect::to(target).into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("binnacle_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let target = if auth.mode == AuthMode::Password { format!("{}/login", auth.base) } else { format!("{}/", auth.base) };
+    let mut res = Redirect::to(&target).into_response();
+    let clear = format!("{COOKIE}=; Path={}/; HttpOnly; SameSite=Strict; Max-Age=0", auth.base);
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
     res
 }
 
@@ -433,10 +442,10 @@ mod tests {
 
     #[test]
     fn after_login_only_local_paths_are_followed() {
-        assert_eq!(safe_next(Some("/containers/local/x")), "/containers/local/x");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next("", Some("/containers/local/x")), "/containers/local/x");
+        assert_eq!(safe_next("", Some("//evil.example")), "/");
+        assert_eq!(safe_next("", Some("https://evil.example")), "/");
+        assert_eq!(safe_next("/b", None), "/b/");
     }
 
     #[test]
@@ -449,6 +458,7 @@ mod tests {
             forward_header: "Remote-User".into(),
             trusted_proxies: vec![],
             listen: "0.0.0.0:3000".parse().unwrap(),
+            base_path: String::new(),
         };
         let err = Auth::from_config(config).err().unwrap();
         assert!(err.contains("BINNACLE_AUTH=none"));
@@ -464,6 +474,7 @@ mod tests {
             forward_header: "Remote-User".into(),
             trusted_proxies: vec![],
             listen: "127.0.0.1:3000".parse().unwrap(),
+            base_path: String::new(),
         };
         assert!(Auth::from_config(config).err().unwrap().contains("BINNACLE_PASSWORD_HASH"));
     }

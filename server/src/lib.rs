@@ -31,16 +31,17 @@ pub struct AppState {
 /// The whole HTTP surface: pages, server functions under `/api`, static
 /// assets, and `/healthz`.
 pub fn router(state: AppState) -> Router {
+    let base = app::base::base_path();
     let routes = generate_route_list(App);
     let hosts = state.hosts.clone();
     let metrics = state.metrics.clone();
     let read_only = app::api::ssr::ReadOnly(state.read_only);
     let options = state.leptos_options.clone();
     let auth = state.auth.clone();
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/login", get(auth::login_form).post(auth::login))
-        .route("/logout", axum::routing::post(auth::logout))
+    let app = Router::new()
+        .route(&format!("{base}/healthz"), get(healthz))
+        .route(&format!("{base}/login"), get(auth::login_form).post(auth::login))
+        .route(&format!("{base}/logout"), axum::routing::post(auth::logout))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -58,7 +59,33 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard::security_headers))
         // Metrics pages and the wasm shrink 4-5x on the wire.
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
-        .with_state(state)
+        .with_state(state);
+    if base.is_empty() {
+        return app;
+    }
+    // Under a base path, pages are routed with it (the Leptos router knows
+    // the base); server functions and assets have fixed paths, so the base
+    // is taken off those before routing.
+    Router::new().fallback_service(app).layer(axum::middleware::from_fn(strip_base_path))
+}
+
+async fn strip_base_path(mut req: axum::http::Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let base = app::base::base_path();
+    let path = req.uri().path();
+    let rest = path.strip_prefix(base).unwrap_or(path);
+    // The router's root under a base is the base itself: `/binnacle/` is it too.
+    if rest == "/" {
+        let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        if let Ok(uri) = format!("{base}{query}").parse() {
+            *req.uri_mut() = uri;
+        }
+    } else if rest.starts_with("/api/") || rest.starts_with("/pkg/") {
+        let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        if let Ok(uri) = format!("{rest}{query}").parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    next.run(req).await
 }
 
 #[derive(Serialize)]

@@ -35,6 +35,8 @@ async fn main() -> ExitCode {
     if let Some(server::settings::Command::HashPassword) = settings.command {
         return hash_password_from_stdin();
     }
+    // Before any route list is made: pages, assets and server functions live under it.
+    app::base::set_base_path(settings.base_path.clone());
     let auth = match server::auth::Auth::from_config(settings.auth_config()) {
         Ok(a) => a,
         Err(line) => {

@@ -42,6 +42,12 @@ pub struct Settings {
           value_parser = parse_cidrs)]
     pub trusted_proxies: Cidrs,
 
+    /// Serve under this sub-path behind a reverse proxy that passes it through
+    /// (e.g. `/binnacle`); empty serves at the root.
+    #[arg(long, env = "BINNACLE_BASE_PATH", value_name = "BINNACLE_BASE_PATH", default_value = "",
+          value_parser = app::base::normalize)]
+    pub base_path: String,
+
     /// Address and port to listen on.
     #[arg(long, env = "BINNACLE_LISTEN", value_name = "BINNACLE_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
@@ -151,6 +157,7 @@ impl Settings {
             forward_header: self.forward_auth_header.clone(),
             trusted_proxies: self.trusted_proxies.0.clone(),
             listen: self.listen,
+            base_path: self.base_path.clone(),
         }
     }
 
@@ -217,6 +224,13 @@ mod tests {
         assert!(parse_cidrs("").unwrap().0.is_empty());
         let err = Settings::from_args(["binnacle", "--trusted-proxies", "nope"]).unwrap_err();
         assert!(err.contains("BINNACLE_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_base_path_names_the_setting() {
+        let err = Settings::from_args(["binnacle", "--base-path", "binnacle"]).unwrap_err();
+        assert!(err.contains("BINNACLE_BASE_PATH"), "{err}");
+        assert_eq!(Settings::from_args(["binnacle", "--base-path", "/b/"]).unwrap().base_path, "/b");
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn state(mode: AuthMode, ttl: Duration, trusted: &str) -> AppState {
             forward_header: "Remote-User".into(),
             trusted_proxies: server::settings::parse_cidrs(trusted).unwrap().0,
             listen: "0.0.0.0:3000".parse().unwrap(),
+            base_path: String::new(),
         })
         .unwrap(),
     }

@@ -34,6 +34,7 @@ fn state_with(docker_host: &str, read_only: bool) -> AppState {
             forward_header: "Remote-User".into(),
             trusted_proxies: vec![],
             listen: "127.0.0.1:3000".parse().unwrap(),
+            base_path: String::new(),
         })
         .unwrap(),
     }

@@ -67,7 +67,7 @@ pub fn ContainerPage() -> impl IntoView {
 
     view! {
         <section class="container-page">
-            <p class="crumbs"><a href="/">"← All containers"</a></p>
+            <p class="crumbs"><a href=crate::base::href("/")>"← All containers"</a></p>
             <Transition fallback=|| view! { <p class="loading">"Loading container…"</p> }>
                 {move || Suspend::new(async move {
                     match details.await {
@@ -92,7 +92,7 @@ fn ContainerNotFound(host: String, id: String, error: AppError) -> impl IntoView
             <h1>"Container not found"</h1>
             <p>{describe(&error)}</p>
             <p class="muted">"Looked for " <code>{id}</code> " on host " <code>{host}</code> "."</p>
-            <p><a href="/">"Back to all containers"</a></p>
+            <p><a href=crate::base::href("/")>"Back to all containers"</a></p>
         </div>
     }
 }
@@ -132,15 +132,15 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
     let running = d.state.is_running();
     let host = d.host.to_string();
     let id = d.id.to_string();
-    let base = format!("/containers/{host}/{id}");
+    let page = crate::base::href(&format!("/containers/{host}/{id}"));
     let line = state_line(&d);
     let location = use_location();
-    let config_href = format!("{base}/config");
-    let stats_href = format!("{base}/stats");
-    let base_for_tab = base.clone();
+    let config_href = format!("{page}/config");
+    let stats_href = format!("{page}/stats");
+    let root_suffix = format!("/{id}");
     let config_active = move || {
         let path = location.pathname.get();
-        path == base_for_tab || path.ends_with("/config")
+        path.ends_with(&root_suffix) || path.ends_with("/config")
     };
     let stats_active = move || location.pathname.get().ends_with("/stats");
 

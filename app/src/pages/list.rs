@@ -10,7 +10,8 @@ use crate::api::list_containers;
 use crate::model::{ContainerList, ContainerSummary, format_unix_utc};
 use crate::poll::use_visible_tick;
 
-pub fn container_href(c: &ContainerSummary) -> String {
+/// The app path of a container's page (for navigation inside the router).
+pub fn container_path(c: &ContainerSummary) -> String {
     format!("/containers/{}/{}", c.host, c.id)
 }
 
@@ -62,7 +63,7 @@ pub fn ContainerListPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(data) => {
-                            let hrefs: Vec<String> = data.containers.iter().map(container_href).collect();
+                            let hrefs: Vec<String> = data.containers.iter().map(container_path).collect();
                             rows.set(hrefs);
                             view! { <ContainerTable data selected/> }.into_any()
                         }
@@ -84,7 +85,7 @@ fn ContainerTable(data: ContainerList, selected: RwSignal<usize>) -> impl IntoVi
         .into_iter()
         .enumerate()
         .map(|(index, c)| {
-            let href = container_href(&c);
+            let href = crate::base::href(&container_path(&c));
             let name = c.name.clone();
             let id = c.id.to_string();
             let short = c.id.short().to_string();

@@ -12,7 +12,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="not-found" data-testid="not-found">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address."</p>
-            <p><a href="/">"Back to all containers"</a></p>
+            <p><a href=crate::base::href("/")>"Back to all containers"</a></p>
         </section>
     }
 }

@@ -1,0 +1,102 @@
+//! Behind a reverse proxy at a sub-path (`BINNACLE_BASE_PATH=/binnacle`):
+//! pages, server functions, assets, login and health all live under it.
+//! Its own test binary: the base path is set once per process.
+
+use std::sync::Arc;
+
+use app::engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
+use app::model::HostName;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use server::auth::{Auth, AuthConfig, AuthMode};
+use server::{AppState, router};
+use tower::ServiceExt;
+
+fn state(mode: AuthMode) -> AppState {
+    app::base::set_base_path("/binnacle".into());
+    let local = HostName::parse("local").unwrap();
+    let engine = BollardEngine::connect(local.clone(), "unix:///var/run/docker.sock").unwrap();
+    let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
+    AppState {
+        leptos_options: LeptosOptions::builder().output_name("binnacle").build(),
+        metrics: ContainerStatsManager::new(hosts.clone(), MetricsConfig::default()),
+        hosts,
+        read_only: false,
+        auth: Auth::from_config(AuthConfig {
+            mode,
+            password_hash: None,
+            password: Some("pw".into()),
+            session_ttl: std::time::Duration::from_secs(60),
+            forward_header: "Remote-User".into(),
+            trusted_proxies: vec![],
+            listen: "127.0.0.1:3000".parse().unwrap(),
+            base_path: "/binnacle".into(),
+        })
+        .unwrap(),
+    }
+}
+
+async fn send(s: &AppState, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = router(s.clone()).oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    (status, headers, body)
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn pages_and_their_assets_live_under_the_base_path() {
+    let s = state(AuthMode::None);
+    let (status, _, html) = send(&s, get("/binnacle/")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"<meta name="binnacle-base" content="/binnacle""#), "{html}");
+    assert!(html.contains("/binnacle/pkg/binnacle.js"), "hydration script under the base: {html}");
+    assert!(html.contains(r#"href="/binnacle/pkg/binnacle.css""#));
+    assert!(html.contains(r#"href="/binnacle/""#), "links carry the base");
+    let (status, _, html) = send(&s, get("/binnacle/containers/local/binnacle-no-such")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Container not found"), "deep links render: {html}");
+    let (status, _, html) = send(&s, get("/binnacle")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (status, _, _) = send(&s, get("/elsewhere")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn server_functions_and_health_answer_under_the_base_path() {
+    let s = state(AuthMode::None);
+    let req = Request::post("/binnacle/api/list_containers")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    let (status, _, body) = send(&s, req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"containers\""));
+    let (status, _, body) = send(&s, get("/binnacle/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("\"hosts\""));
+}
+
+#[tokio::test]
+async fn login_redirects_and_cookies_stay_under_the_base_path() {
+    let s = state(AuthMode::Password);
+    let (status, headers, _) = send(&s, get("/binnacle/containers/local/x")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/binnacle/login?next=/binnacle/containers/local/x");
+    let (status, _, page) = send(&s, get("/binnacle/login")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"action="/binnacle/login""#) && page.contains("/binnacle/pkg/binnacle.css"));
+    let login = Request::post("/binnacle/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("password=pw&next=%2Fbinnacle%2F"))
+        .unwrap();
+    let (status, headers, _) = send(&s, login).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/binnacle/");
+    assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Path=/binnacle/"));
+}
