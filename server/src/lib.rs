@@ -72,7 +72,11 @@ pub fn router(state: AppState) -> Router {
 async fn strip_base_path(mut req: axum::http::Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
     let base = app::base::base_path();
     let path = req.uri().path();
-    let rest = path.strip_prefix(base).unwrap_or(path);
+    // Nothing of Binnacle lives outside its base path.
+    let rest = match path.strip_prefix(base) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
+    };
     // The router's root under a base is the base itself: `/binnacle/` is it too.
     if rest == "/" {
         let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();

@@ -63,8 +63,11 @@ async fn pages_and_their_assets_live_under_the_base_path() {
     assert!(html.contains("Container not found"), "deep links render: {html}");
     let (status, _, html) = send(&s, get("/binnacle")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let (status, _, _) = send(&s, get("/elsewhere")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    for outside in ["/elsewhere", "/binnaclex", "/pkg/binnacle.css", "/healthz"] {
+        assert_eq!(send(&s, get(outside)).await.0, StatusCode::NOT_FOUND, "{outside}");
+    }
+    let direct = Request::post("/api/list_containers").header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap();
+    assert_eq!(send(&s, direct).await.0, StatusCode::NOT_FOUND, "server functions only under the base");
 }
 
 #[tokio::test]
