@@ -78,14 +78,16 @@ async fn strip_base_path(mut req: axum::http::Request<axum::body::Body>, next: a
         _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
     };
     // The router's root under a base is the base itself: `/binnacle/` is it too.
-    if rest == "/" {
-        let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-        if let Ok(uri) = format!("{base}{query}").parse() {
-            *req.uri_mut() = uri;
-        }
+    let routed_path = if rest == "/" {
+        Some(base.to_string())
     } else if rest.starts_with("/api/") || rest.starts_with("/pkg/") {
+        Some(rest.to_string())
+    } else {
+        None
+    };
+    if let Some(path) = routed_path {
         let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-        if let Ok(uri) = format!("{rest}{query}").parse() {
+        if let Ok(uri) = format!("{path}{query}").parse() {
             *req.uri_mut() = uri;
         }
     }

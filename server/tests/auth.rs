@@ -1,44 +1,31 @@
 //! Authentication through the whole router: deny by default, password
 //! login with sessions, the login rate limit, forward-proxy trust.
 
+mod support;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use app::engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
-use app::model::HostName;
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
-use server::auth::{Auth, AuthConfig, AuthMode};
+use server::auth::{AuthConfig, AuthMode};
 use server::{AppState, router};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
 
 fn state(mode: AuthMode, ttl: Duration, trusted: &str) -> AppState {
-    let local = HostName::parse("local").unwrap();
-    let engine = BollardEngine::connect(local.clone(), "unix:///var/run/docker.sock").unwrap();
-    let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("binnacle").build(),
-        metrics: ContainerStatsManager::new(hosts.clone(), MetricsConfig::default()),
-        hosts,
-        read_only: false,
-        auth: Auth::from_config(AuthConfig {
-            mode,
-            password_hash: None,
-            password: Some(PASSWORD.into()),
-            session_ttl: ttl,
-            forward_header: "Remote-User".into(),
-            trusted_proxies: server::settings::parse_cidrs(trusted).unwrap().0,
-            listen: "0.0.0.0:3000".parse().unwrap(),
-            base_path: String::new(),
-        })
-        .unwrap(),
-    }
+    let auth = AuthConfig {
+        mode,
+        password: Some(PASSWORD.into()),
+        session_ttl: ttl,
+        trusted_proxies: server::settings::parse_cidrs(trusted).unwrap().0,
+        listen: "0.0.0.0:3000".parse().unwrap(),
+        ..support::auth_config()
+    };
+    support::app_state("unix:///var/run/docker.sock", false, auth)
 }
 
 fn password_state() -> AppState {

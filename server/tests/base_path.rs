@@ -2,40 +2,25 @@
 //! pages, server functions, assets, login and health all live under it.
 //! Its own test binary: the base path is set once per process.
 
-use std::sync::Arc;
+mod support;
 
-use app::engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
-use app::model::HostName;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
-use server::auth::{Auth, AuthConfig, AuthMode};
+use server::auth::{AuthConfig, AuthMode};
 use server::{AppState, router};
 use tower::ServiceExt;
 
 fn state(mode: AuthMode) -> AppState {
     app::base::set_base_path("/binnacle".into());
-    let local = HostName::parse("local").unwrap();
-    let engine = BollardEngine::connect(local.clone(), "unix:///var/run/docker.sock").unwrap();
-    let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("binnacle").build(),
-        metrics: ContainerStatsManager::new(hosts.clone(), MetricsConfig::default()),
-        hosts,
-        read_only: false,
-        auth: Auth::from_config(AuthConfig {
-            mode,
-            password_hash: None,
-            password: Some("pw".into()),
-            session_ttl: std::time::Duration::from_secs(60),
-            forward_header: "Remote-User".into(),
-            trusted_proxies: vec![],
-            listen: "127.0.0.1:3000".parse().unwrap(),
-            base_path: "/binnacle".into(),
-        })
-        .unwrap(),
-    }
+    let auth = AuthConfig {
+        mode,
+        password: Some("pw".into()),
+        session_ttl: std::time::Duration::from_secs(60),
+        base_path: "/binnacle".into(),
+        ..support::auth_config()
+    };
+    support::app_state("unix:///var/run/docker.sock", false, auth)
 }
 
 async fn send(s: &AppState, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {

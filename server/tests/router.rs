@@ -1,15 +1,11 @@
 //! The HTTP surface without a socket (`oneshot`), with the real bollard
 //! engine pointed at a socket path that may or may not lead to a real engine.
 
-use std::sync::Arc;
+mod support;
 
-use app::engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
-use app::model::HostName;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
-use server::auth::{Auth, AuthConfig, AuthMode};
 use server::{AppState, router};
 use tower::ServiceExt;
 
@@ -18,26 +14,7 @@ fn state_for(docker_host: &str) -> AppState {
 }
 
 fn state_with(docker_host: &str, read_only: bool) -> AppState {
-    let local = HostName::parse("local").unwrap();
-    let engine = BollardEngine::connect(local.clone(), docker_host).unwrap();
-    let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("binnacle").build(),
-        metrics: ContainerStatsManager::new(hosts.clone(), MetricsConfig::default()),
-        hosts,
-        read_only,
-        auth: Auth::from_config(AuthConfig {
-            mode: AuthMode::None,
-            password_hash: None,
-            password: None,
-            session_ttl: std::time::Duration::from_secs(3600),
-            forward_header: "Remote-User".into(),
-            trusted_proxies: vec![],
-            listen: "127.0.0.1:3000".parse().unwrap(),
-            base_path: String::new(),
-        })
-        .unwrap(),
-    }
+    support::app_state(docker_host, read_only, support::auth_config())
 }
 
 fn missing_socket() -> String {

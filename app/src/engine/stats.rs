@@ -595,15 +595,13 @@ async fn collect(
                 }
                 return;
             }
-            Ok(Err(e)) => {
+            failed => {
+                let error = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "timed out".to_string(),
+                };
                 let delay = backoff.next_delay();
-                tracing::debug!(id = %id, error = %e, retry_in = ?delay, "metrics: stats sample failed");
-                tokio::time::sleep(delay).await;
-                next = tokio::time::Instant::now();
-            }
-            Err(_) => {
-                let delay = backoff.next_delay();
-                tracing::debug!(id = %id, retry_in = ?delay, "metrics: stats sample timed out");
+                tracing::debug!(id = %id, %error, retry_in = ?delay, "metrics: stats sample failed");
                 tokio::time::sleep(delay).await;
                 next = tokio::time::Instant::now();
             }

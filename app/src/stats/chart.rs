@@ -230,6 +230,15 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
     Ok(())
 }
 
+/// Draws, and says how long it took (ms, `performance.now`).
+pub fn timed_draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette) -> (Result<(), String>, f64) {
+    let perf = window().performance();
+    let now = || perf.as_ref().map(|p| p.now()).unwrap_or_default();
+    let start = now();
+    let result = draw(canvas, series, palette);
+    (result, now() - start)
+}
+
 pub fn marker_label(m: &crate::metrics::wire::Marker) -> String {
     match m.kind {
         MarkerKind::Start => " start".into(),
@@ -274,14 +283,7 @@ pub fn binnacle_bench_chart(points: u32, runs: u32) -> Vec<f64> {
         });
     }
     let palette = palette_from_css();
-    let perf = window().performance();
-    let mut times = Vec::with_capacity(runs as usize);
-    for _ in 0..runs {
-        let start = perf.as_ref().map(|p| p.now()).unwrap_or_default();
-        let _ = draw(&canvas, &series, &palette);
-        let end = perf.as_ref().map(|p| p.now()).unwrap_or_default();
-        times.push(end - start);
-    }
+    let times = (0..runs).map(|_| timed_draw(&canvas, &series, &palette).1).collect();
     canvas.remove();
     times
 }

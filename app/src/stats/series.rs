@@ -186,16 +186,23 @@ impl ClientSeries {
     /// crosses a stop, a lost stretch, or a pause in the data much longer
     /// than the interval.
     pub fn segments(&self) -> Vec<std::ops::Range<usize>> {
+        // Seqs before which a lifecycle event happened, in order: one pass
+        // over points and markers together (this runs at every poll and draw).
+        let mut breaks: Vec<u64> = self
+            .markers
+            .iter()
+            .filter(|m| matches!(m.kind, MarkerKind::Stop | MarkerKind::Removed | MarkerKind::Restart | MarkerKind::Start))
+            .map(|m| m.before_seq)
+            .collect();
+        breaks.sort_unstable();
+        let mut next_break = breaks.iter().peekable();
         let mut out = Vec::new();
         let mut start = 0;
         let max_dt = (self.interval_ms as i64 * 5).max(5_000);
         for i in 1..self.points.len() {
             let (a, b) = (&self.points[i - 1], &self.points[i]);
-            let stopped_between = self.markers.iter().any(|m| {
-                matches!(m.kind, MarkerKind::Stop | MarkerKind::Removed | MarkerKind::Restart | MarkerKind::Start)
-                    && m.before_seq > a.seq
-                    && m.before_seq <= b.seq
-            });
+            while next_break.next_if(|s| **s <= a.seq).is_some() {}
+            let stopped_between = next_break.peek().is_some_and(|s| **s <= b.seq);
             if b.gap_before || b.seq != a.seq + 1 || b.t_ms - a.t_ms > max_dt || stopped_between {
                 out.push(start..i);
                 start = i;

@@ -187,10 +187,7 @@ mod browser {
     fn redraw(series: StoredValue<ClientSeries>, canvas_ref: NodeRef<leptos::html::Canvas>) -> Option<String> {
         let canvas = canvas_ref.get_untracked()?;
         let palette = chart::palette_from_css();
-        let perf = window().performance();
-        let start = perf.as_ref().map(|p| p.now()).unwrap_or_default();
-        let result = series.with_value(|s| chart::draw(&canvas, s, &palette));
-        let took = perf.as_ref().map(|p| p.now()).unwrap_or_default() - start;
+        let (result, took) = series.with_value(|s| chart::timed_draw(&canvas, s, &palette));
         let _ = canvas.set_attribute("data-draw-ms", &format!("{took:.2}"));
         result.err()
     }
