@@ -1,18 +1,14 @@
-//! Binnacle's application: routes, pages, server functions and shared types.
+//! Binnacle's application: routes, pages, server functions and the chart.
 //! Feature `ssr` builds the server side, `hydrate` the browser side; never both.
+//! What crosses the wire is in the `wire` crate; Docker is the `engine` crate's.
 
 pub mod api;
 pub mod base;
-pub mod error;
-pub mod metrics;
-pub mod model;
+pub mod codec;
 mod pages;
-mod theme;
 mod poll;
 pub mod stats;
-
-#[cfg(feature = "ssr")]
-pub mod engine;
+mod theme;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

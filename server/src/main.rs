@@ -1,11 +1,8 @@
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use app::engine::{BollardEngine, ContainerStatsManager, Hosts};
-use app::model::HostName;
 use leptos::config::get_configuration;
-use server::settings::Settings;
-use server::{AppState, router, shutdown_signal};
+use server::settings::{Command, Settings};
+use server::{Binnacle, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -17,7 +14,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = match EnvFilter::try_new(&settings.log) {
+    let filter = match EnvFilter::try_new(settings.log_filter()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: invalid value for BINNACLE_LOG: {e}");
@@ -25,36 +22,11 @@ async fn main() -> ExitCode {
         }
     };
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(colour).with_writer(std::io::stderr).init();
 
-    if let Some(server::settings::Command::HashPassword) = settings.command {
+    if let Some(Command::HashPassword) = settings.command {
         return hash_password_from_stdin();
     }
-    // Before any route list is made: pages, assets and server functions live under it.
-    app::base::set_base_path(settings.base_path.clone());
-    let auth = match server::auth::Auth::from_config(settings.auth_config()) {
-        Ok(a) => a,
-        Err(line) => {
-            eprintln!("{line}");
-            return ExitCode::from(2);
-        }
-    };
-
-    let local = HostName::parse("local").expect("static host name");
-    let engine = match BollardEngine::connect(local.clone(), &settings.docker_host) {
-        Ok(e) => e,
-        Err(reason) => {
-            eprintln!("error: invalid value for DOCKER_HOST: {reason}");
-            return ExitCode::from(2);
-        }
-    };
-    let hosts: Arc<Hosts> = Hosts::builder().host(local, Arc::new(engine)).build();
-
     let conf = match get_configuration(None) {
         Ok(c) => c,
         Err(e) => {
@@ -65,15 +37,13 @@ async fn main() -> ExitCode {
     let mut leptos_options = conf.leptos_options;
     leptos_options.site_addr = settings.listen;
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    hosts.spawn_monitors(settings.engine_check_interval, stop_rx.clone());
-    let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());
-    metrics.spawn_background(stop_rx);
-
-    if settings.read_only {
-        tracing::info!("read-only mode: container actions are refused");
-    }
-    let app = router(AppState { leptos_options, hosts, metrics: metrics.clone(), read_only: settings.read_only, auth });
+    let binnacle = match Binnacle::start(&settings, leptos_options) {
+        Ok(b) => b,
+        Err(line) => {
+            eprintln!("{line}");
+            return ExitCode::from(2);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -81,13 +51,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing::info!(address = %settings.listen, docker_host = %settings.docker_host, "binnacle listening on http://{}", settings.listen);
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-    let _ = stop_tx.send(true);
-    metrics.stop_all();
-    match served {
+    let address = listener.local_addr().unwrap_or(settings.listen);
+    tracing::info!(%address, docker_host = %settings.docker_host, "binnacle listening on http://{address}");
+    match binnacle.serve(listener, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("binnacle stopped");
             ExitCode::SUCCESS

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Binnacle: a self-hosted web dashboard for Docker.
 #[derive(Parser, Debug, Clone)]
@@ -19,12 +20,14 @@ pub struct Settings {
     pub auth: crate::auth::AuthMode,
 
     /// argon2 PHC string of the password (make one with `binnacle hash-password`).
-    #[arg(long, env = "BINNACLE_PASSWORD_HASH", value_name = "BINNACLE_PASSWORD_HASH", hide_env_values = true)]
-    pub password_hash: Option<String>,
+    #[arg(long, env = "BINNACLE_PASSWORD_HASH", value_name = "BINNACLE_PASSWORD_HASH", hide_env_values = true,
+          value_parser = parse_secret)]
+    pub password_hash: Option<SecretString>,
 
     /// The password itself (hashed at start-up); BINNACLE_PASSWORD_HASH is preferred.
-    #[arg(long, env = "BINNACLE_PASSWORD", value_name = "BINNACLE_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
+    #[arg(long, env = "BINNACLE_PASSWORD", value_name = "BINNACLE_PASSWORD", hide_env_values = true,
+          value_parser = parse_secret)]
+    pub password: Option<SecretString>,
 
     /// How long a login lasts.
     #[arg(long, env = "BINNACLE_SESSION_TTL", value_name = "BINNACLE_SESSION_TTL", default_value = "12h",
@@ -41,6 +44,13 @@ pub struct Settings {
     #[arg(long, env = "BINNACLE_TRUSTED_PROXIES", value_name = "BINNACLE_TRUSTED_PROXIES", default_value = "",
           value_parser = parse_cidrs)]
     pub trusted_proxies: Cidrs,
+
+    /// With BINNACLE_AUTH=none, host names besides localhost and loopback
+    /// addresses that may reach Binnacle (comma-separated); other Host
+    /// headers are refused (DNS rebinding).
+    #[arg(long, env = "BINNACLE_ALLOWED_HOSTS", value_name = "BINNACLE_ALLOWED_HOSTS", default_value = "",
+          value_parser = parse_names)]
+    pub allowed_hosts: Names,
 
     /// Serve under this sub-path behind a reverse proxy that passes it through
     /// (e.g. `/binnacle`); empty serves at the root.
@@ -107,9 +117,11 @@ pub struct Settings {
           action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub read_only: bool,
 
-    /// Log filter, e.g. `info` or `binnacle=debug,info`.
-    #[arg(long, env = "BINNACLE_LOG", value_name = "BINNACLE_LOG", default_value = "info")]
-    pub log: String,
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `info,engine=debug`
+    /// (the engine in detail) or `info,tower_http=debug` (every request). Default:
+    /// RUST_LOG when set, else `info`.
+    #[arg(long, env = "BINNACLE_LOG", value_name = "BINNACLE_LOG")]
+    pub log: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -118,8 +130,31 @@ pub enum Command {
     HashPassword,
 }
 
+/// The log filter example shown in `--help` and the README; a test checks it works.
+pub const LOG_EXAMPLE: &str = "info,engine=debug";
+
 #[derive(Debug, Clone, Default)]
 pub struct Cidrs(pub Vec<ipnet::IpNet>);
+
+#[derive(Debug, Clone, Default)]
+pub struct Names(pub Vec<String>);
+
+/// `a.lan, b.lan` -> names, lowercased.
+pub fn parse_names(raw: &str) -> Result<Names, String> {
+    let mut out = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if !part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+            return Err(format!("{part:?} is not a host name"));
+        }
+        out.push(part.to_ascii_lowercase());
+    }
+    Ok(Names(out))
+}
+
+/// Secrets are kept out of `Debug` output and zeroed when dropped.
+fn parse_secret(raw: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(raw))
+}
 
 /// `10.0.0.0/8, 127.0.0.1` -> networks; a bare address is a /32 or /128.
 pub fn parse_cidrs(raw: &str) -> Result<Cidrs, String> {
@@ -151,7 +186,7 @@ impl Settings {
     pub fn auth_config(&self) -> crate::auth::AuthConfig {
         crate::auth::AuthConfig {
             mode: self.auth,
-            password_hash: self.password_hash.clone().filter(|h| !h.is_empty()),
+            password_hash: self.password_hash.clone().filter(|h| !h.expose_secret().is_empty()),
             password: self.password.clone(),
             session_ttl: self.session_ttl,
             forward_header: self.forward_auth_header.clone(),
@@ -161,8 +196,16 @@ impl Settings {
         }
     }
 
-    pub fn metrics_config(&self) -> app::engine::MetricsConfig {
-        app::engine::MetricsConfig {
+    /// The effective log filter: BINNACLE_LOG, else RUST_LOG, else `info`.
+    pub fn log_filter(&self) -> String {
+        self.log
+            .clone()
+            .or_else(|| std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "info".into())
+    }
+
+    pub fn metrics_config(&self) -> engine::MetricsConfig {
+        engine::MetricsConfig {
             interval: self.metrics_interval,
             history: self.metrics_history as usize,
             idle_timeout: self.metrics_idle_timeout,

@@ -10,26 +10,21 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use server::auth::{AuthConfig, AuthMode};
-use server::{AppState, router};
+use server::Binnacle;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
 
-fn state(mode: AuthMode, ttl: Duration, trusted: &str) -> AppState {
-    let auth = AuthConfig {
-        mode,
-        password: Some(PASSWORD.into()),
-        session_ttl: ttl,
-        trusted_proxies: server::settings::parse_cidrs(trusted).unwrap().0,
-        listen: "0.0.0.0:3000".parse().unwrap(),
-        ..support::auth_config()
-    };
-    support::app_state("unix:///var/run/docker.sock", false, auth)
+fn state(mode: &str, ttl: &str, trusted: &str) -> Binnacle {
+    let docker_host = support::docker_host();
+    support::start(&[
+        "--auth", mode, "--password", PASSWORD, "--session-ttl", ttl, "--trusted-proxies", trusted,
+        "--listen", "0.0.0.0:3000", "--docker-host", &docker_host,
+    ])
 }
 
-fn password_state() -> AppState {
-    state(AuthMode::Password, Duration::from_secs(3600), "")
+fn password_state() -> Binnacle {
+    state("password", "1h", "")
 }
 
 struct Answer {
@@ -38,9 +33,9 @@ struct Answer {
     body: String,
 }
 
-async fn send(state: &AppState, peer: &str, req: Request<Body>) -> Answer {
+async fn send(state: &Binnacle, peer: &str, req: Request<Body>) -> Answer {
     let peer: SocketAddr = format!("{peer}:40000").parse().unwrap();
-    let res = router(state.clone()).layer(MockConnectInfo(peer)).oneshot(req).await.unwrap();
+    let res = state.router().layer(MockConnectInfo(peer)).oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
     let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
@@ -64,7 +59,7 @@ fn login_request(password: &str) -> Request<Body> {
 }
 
 /// Logs in and returns the `name=value` session cookie.
-async fn log_in(state: &AppState, peer: &str) -> String {
+async fn log_in(state: &Binnacle, peer: &str) -> String {
     let a = send(state, peer, login_request(PASSWORD)).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     let set = a.headers[header::SET_COOKIE].to_str().unwrap().to_string();
@@ -76,7 +71,7 @@ async fn nothing_but_login_assets_and_healthz_answers_without_a_session() {
     let s = password_state();
     let a = send(&s, "192.0.2.1", get("/", None)).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    assert_eq!(a.headers[header::LOCATION], "/login?next=/");
+    assert_eq!(a.headers[header::LOCATION], "/login?next=%2F");
     // An unknown path is not revealed as 404 before authentication.
     assert_eq!(send(&s, "192.0.2.1", get("/no/such/page", None)).await.status, StatusCode::SEE_OTHER);
     assert_eq!(send(&s, "192.0.2.1", get("/pkg/binnacle.wasm", None)).await.status, StatusCode::UNAUTHORIZED);
@@ -126,7 +121,7 @@ async fn repeated_failures_trigger_the_rate_limit_even_for_the_right_password() 
 
 #[tokio::test]
 async fn an_expired_session_is_sent_to_the_login_page() {
-    let s = state(AuthMode::Password, Duration::from_millis(300), "");
+    let s = state("password", "300ms", "");
     let session = log_in(&s, "192.0.2.1").await;
     assert_eq!(send(&s, "192.0.2.1", get("/", Some(&session))).await.status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -168,7 +163,7 @@ async fn a_cross_site_form_post_with_a_valid_session_is_refused() {
 
 #[tokio::test]
 async fn the_forward_auth_header_counts_only_from_trusted_proxies() {
-    let s = state(AuthMode::ForwardProxy, Duration::from_secs(60), "10.0.0.0/8");
+    let s = state("forward-proxy", "60s", "10.0.0.0/8");
     let with_user = |uri: &str| Request::get(uri).header("Remote-User", "alice").body(Body::empty()).unwrap();
     assert_eq!(send(&s, "10.1.2.3", with_user("/")).await.status, StatusCode::OK);
     assert_eq!(send(&s, "192.0.2.1", with_user("/")).await.status, StatusCode::UNAUTHORIZED);
@@ -177,7 +172,7 @@ async fn the_forward_auth_header_counts_only_from_trusted_proxies() {
 
 #[tokio::test]
 async fn behind_a_trusted_https_proxy_the_cookie_is_secure_and_the_client_address_is_forwarded() {
-    let s = state(AuthMode::Password, Duration::from_secs(60), "10.0.0.1");
+    let s = state("password", "60s", "10.0.0.1");
     let req = |password: &str, xff: &str| {
         let mut r = login_request(password);
         r.headers_mut().insert("x-forwarded-proto", "https".parse().unwrap());

@@ -7,24 +7,16 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use server::auth::{AuthConfig, AuthMode};
-use server::{AppState, router};
+use server::Binnacle;
 use tower::ServiceExt;
 
-fn state(mode: AuthMode) -> AppState {
-    app::base::set_base_path("/binnacle".into());
-    let auth = AuthConfig {
-        mode,
-        password: Some("pw".into()),
-        session_ttl: std::time::Duration::from_secs(60),
-        base_path: "/binnacle".into(),
-        ..support::auth_config()
-    };
-    support::app_state("unix:///var/run/docker.sock", false, auth)
+fn state(mode: &str) -> Binnacle {
+    let docker_host = support::docker_host();
+    support::start(&["--auth", mode, "--password", "pw", "--base-path", "/binnacle", "--docker-host", &docker_host])
 }
 
-async fn send(s: &AppState, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let res = router(s.clone()).oneshot(req).await.unwrap();
+async fn send(s: &Binnacle, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = s.router().oneshot(req).await.unwrap();
     let (status, headers) = (res.status(), res.headers().clone());
     let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     (status, headers, body)
@@ -36,7 +28,7 @@ fn get(uri: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn pages_and_their_assets_live_under_the_base_path() {
-    let s = state(AuthMode::None);
+    let s = state("none");
     let (status, _, html) = send(&s, get("/binnacle/")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains(r#"<meta name="binnacle-base" content="/binnacle""#), "{html}");
@@ -57,7 +49,7 @@ async fn pages_and_their_assets_live_under_the_base_path() {
 
 #[tokio::test]
 async fn server_functions_and_health_answer_under_the_base_path() {
-    let s = state(AuthMode::None);
+    let s = state("none");
     let req = Request::post("/binnacle/api/list_containers")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{}"))
@@ -72,10 +64,10 @@ async fn server_functions_and_health_answer_under_the_base_path() {
 
 #[tokio::test]
 async fn login_redirects_and_cookies_stay_under_the_base_path() {
-    let s = state(AuthMode::Password);
+    let s = state("password");
     let (status, headers, _) = send(&s, get("/binnacle/containers/local/x")).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers[header::LOCATION], "/binnacle/login?next=/binnacle/containers/local/x");
+    assert_eq!(headers[header::LOCATION], "/binnacle/login?next=%2Fbinnacle%2Fcontainers%2Flocal%2Fx");
     let (status, _, page) = send(&s, get("/binnacle/login")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"action="/binnacle/login""#) && page.contains("/binnacle/pkg/binnacle.css"));

@@ -6,15 +6,15 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use server::{AppState, router};
+use server::Binnacle;
 use tower::ServiceExt;
 
-fn state_for(docker_host: &str) -> AppState {
+fn state_for(docker_host: &str) -> Binnacle {
     state_with(docker_host, false)
 }
 
-fn state_with(docker_host: &str, read_only: bool) -> AppState {
-    support::app_state(docker_host, read_only, support::auth_config())
+fn state_with(docker_host: &str, read_only: bool) -> Binnacle {
+    support::start_open(docker_host, read_only)
 }
 
 fn missing_socket() -> String {
@@ -29,15 +29,15 @@ async fn body_text(res: axum::response::Response) -> String {
     String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
 
-async fn get(state: &AppState, uri: &str) -> (StatusCode, String) {
-    let res = router(state.clone()).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+async fn get(state: &Binnacle, uri: &str) -> (StatusCode, String) {
+    let res = state.router().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = res.status();
     (status, body_text(res).await)
 }
 
-async fn post_json(state: &AppState, uri: &str, json: &str) -> (StatusCode, String) {
+async fn post_json(state: &Binnacle, uri: &str, json: &str) -> (StatusCode, String) {
     let req = Request::post(uri).header("content-type", "application/json").body(Body::from(json.to_string())).unwrap();
-    let res = router(state.clone()).oneshot(req).await.unwrap();
+    let res = state.router().oneshot(req).await.unwrap();
     let status = res.status();
     (status, body_text(res).await)
 }
@@ -79,10 +79,19 @@ async fn binnacle_picks_the_engine_up_when_it_comes_back() {
         .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
         .unwrap_or_else(|| "/var/run/docker.sock".into());
     std::os::unix::fs::symlink(&real, &socket).unwrap();
-    let (_, body) = post_json(&state, "/api/list_containers", "{}").await;
+    // The host's monitor re-checks an engine that is down every second.
+    let since = std::time::Instant::now();
+    let mut json = serde_json::Value::Null;
+    while since.elapsed() < std::time::Duration::from_secs(3) {
+        let (_, body) = post_json(&state, "/api/list_containers", "{}").await;
+        json = serde_json::from_str(&body).unwrap();
+        if json["hosts"][0]["reachable"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let _ = std::fs::remove_file(&socket);
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(json["hosts"][0]["reachable"], true, "{body}");
+    assert_eq!(json["hosts"][0]["reachable"], true, "picked up within 3 s: {json}");
     assert!(json["containers"].is_array());
 }
 
@@ -114,12 +123,12 @@ async fn an_unknown_path_is_404() {
     assert!(html.contains("Page not found"));
 }
 
-async fn post_with(state: &AppState, uri: &str, headers: &[(&str, &str)], body: &str) -> (StatusCode, String) {
+async fn post_with(state: &Binnacle, uri: &str, headers: &[(&str, &str)], body: &str) -> (StatusCode, String) {
     let mut req = Request::post(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let res = router(state.clone()).oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+    let res = state.router().oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
     let status = res.status();
     (status, body_text(res).await)
 }
@@ -181,7 +190,7 @@ async fn oversized_bodies_are_refused() {
 #[tokio::test]
 async fn answers_carry_security_headers() {
     let state = state_for("unix:///var/run/docker.sock");
-    let res = router(state).oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
+    let res = state.router().oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
     let h = res.headers();
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
@@ -212,7 +221,7 @@ async fn read_only_mode_refuses_a_stop_called_directly_and_hides_actions() {
 #[tokio::test]
 async fn pages_allow_only_scripts_carrying_this_responses_nonce() {
     let state = state_for("unix:///var/run/docker.sock");
-    let res = router(state).oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let res = state.router().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
     let html = body_text(res).await;
     let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce in the policy");
@@ -229,7 +238,7 @@ async fn pages_allow_only_scripts_carrying_this_responses_nonce() {
 async fn answers_are_gzip_compressed_when_the_client_accepts_it() {
     let state = state_for("unix:///var/run/docker.sock");
     let req = Request::get("/").header("accept-encoding", "gzip").body(Body::empty()).unwrap();
-    let res = router(state).oneshot(req).await.unwrap();
+    let res = state.router().oneshot(req).await.unwrap();
     assert_eq!(res.headers()["content-encoding"], "gzip");
 }
 

@@ -10,11 +10,10 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::widgets::{ErrorBox, StateBadge, describe};
 use crate::api::{ActOnContainer, get_container_details};
-use crate::error::AppError;
-use crate::model::{ContainerAction, ContainerDetails};
+use wire::{ApiError, ContainerAction, ContainerDetails};
 use crate::poll::use_visible_tick;
 
-type DetailsResource = Resource<Result<ContainerDetails, AppError>>;
+type DetailsResource = Resource<Result<ContainerDetails, ApiError>>;
 
 #[derive(Clone, Copy)]
 struct Details(DetailsResource);
@@ -85,7 +84,7 @@ pub fn ContainerPage() -> impl IntoView {
 }
 
 #[component]
-fn ContainerNotFound(host: String, id: String, error: AppError) -> impl IntoView {
+fn ContainerNotFound(host: String, id: String, error: ApiError) -> impl IntoView {
     view! {
         <Title text="Container not found · Binnacle"/>
         <div class="not-found" data-testid="not-found">
@@ -98,7 +97,7 @@ fn ContainerNotFound(host: String, id: String, error: AppError) -> impl IntoView
 }
 
 fn state_line(d: &ContainerDetails) -> String {
-    use crate::model::ContainerState as S;
+    use wire::ContainerState as S;
     match d.state {
         S::Running => match &d.started_at {
             Some(t) => format!("running since {}", short_time(t)),

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::widgets::{ErrorBox, HostBanner, StateBadge};
 use crate::api::list_containers;
-use crate::model::{ContainerList, ContainerSummary, format_unix_utc};
+use wire::{ContainerList, ContainerSummary, format_unix_utc};
 use crate::poll::use_visible_tick;
 
 /// The app path of a container's page (for navigation inside the router).

@@ -2,8 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
-use crate::model::{ContainerState, HostStatus};
+use wire::{ApiError, ContainerState, ErrorKind, HostStatus};
 
 #[component]
 pub fn StateBadge(state: ContainerState) -> impl IntoView {
@@ -11,23 +10,33 @@ pub fn StateBadge(state: ContainerState) -> impl IntoView {
 }
 
 /// A plain sentence for each error kind; never a stack trace.
-pub fn describe(error: &AppError) -> String {
-    match error {
-        AppError::EngineUnavailable { host } => format!(
-            "The Docker engine of host \"{host}\" is not answering. Binnacle keeps trying and this page updates by itself when it is back."
+pub fn describe(error: &ApiError) -> String {
+    match error.kind {
+        ErrorKind::EngineUnavailable => format!(
+            "The Docker engine of host \"{}\" is not answering. Binnacle keeps trying and this page updates by itself when it is back.",
+            error.host.as_deref().unwrap_or("?")
         ),
-        AppError::NotFound { what } => format!("No {what}. It may have been removed."),
-        AppError::Invalid { field, reason } => format!("That {field} is not valid: {reason}."),
-        AppError::Conflict(msg) => format!("Docker refused: {msg}"),
-        AppError::Internal => "Something went wrong on the server; the details are in its log.".into(),
-        AppError::ReadOnly => "Binnacle is in read-only mode: actions are disabled.".into(),
-        AppError::Transport(msg) => format!("Could not reach Binnacle: {msg}"),
+        ErrorKind::NotFound => format!("No {}. It may have been removed.", error.message.trim_end_matches(" not found")),
+        ErrorKind::Internal => "Something went wrong on the server; the details are in its log.".into(),
+        ErrorKind::Transport => format!("Could not reach Binnacle: {}", error.message),
+        _ => sentence(&error.message),
     }
 }
 
+/// "invalid host: ..." -> "Invalid host: ...."
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 #[component]
-pub fn ErrorBox(error: AppError) -> impl IntoView {
-    let class = if matches!(error, AppError::EngineUnavailable { .. }) { "notice engine-down" } else { "notice error" };
+pub fn ErrorBox(error: ApiError) -> impl IntoView {
+    let class = if error.kind == ErrorKind::EngineUnavailable { "notice engine-down" } else { "notice error" };
     view! { <div class=class role="alert">{describe(&error)}</div> }
 }
 

@@ -12,7 +12,7 @@ use plotters_canvas::CanvasBackend;
 use super::downsample::min_max_per_column;
 use super::format;
 use super::series::{ClientPoint, ClientSeries};
-use crate::metrics::wire::MarkerKind;
+use wire::MarkerKind;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Palette {
@@ -239,7 +239,7 @@ pub fn timed_draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &P
     (result, now() - start)
 }
 
-pub fn marker_label(m: &crate::metrics::wire::Marker) -> String {
+pub fn marker_label(m: &wire::Marker) -> String {
     match m.kind {
         MarkerKind::Start => " start".into(),
         MarkerKind::Stop => match m.exit_code {

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::metrics::wire::{Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};
+use wire::{Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};
 
 /// One point as the chart needs it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -218,25 +218,22 @@ impl ClientSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::formulas::Point;
-    use crate::metrics::wire::Columns;
-    use crate::model::{ContainerId, HostName};
+    use wire::{Columns, ContainerId, HostName};
 
     const ID: &str = "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd";
 
     fn page(epoch: u64, first_seq: u64, n: usize) -> MetricsPage {
-        let points: Vec<Point> = (0..n)
-            .map(|i| Point {
-                t_ms: 1_000_000 + (first_seq as i64 + i as i64) * 1000,
-                cpu_pct: 50.0,
-                mem_kib: 1024,
-                net_rx_bps: 0.0,
-                net_tx_bps: 0.0,
-                blk_read_bps: 0.0,
-                blk_write_bps: 0.0,
-                pids: 1,
-            })
-            .collect();
+        let points = Columns {
+            t0_ms: 1_000_000 + first_seq as i64 * 1000,
+            dt_ms: (0..n).map(|i| if i == 0 { 0 } else { 1000 }).collect(),
+            cpu_pct: vec![Some(50.0); n],
+            mem_kib: vec![Some(1024); n],
+            net_rx_bps: vec![Some(0); n],
+            net_tx_bps: vec![Some(0); n],
+            blk_read_bps: vec![Some(0); n],
+            blk_write_bps: vec![Some(0); n],
+            pids_changes: if n > 0 { vec![(0, Some(1))] } else { vec![] },
+        };
         MetricsPage {
             host: HostName::parse("local").unwrap(),
             id: ContainerId::parse(ID).unwrap(),
@@ -245,7 +242,7 @@ mod tests {
             next_cursor: MetricsCursor { epoch, seq: first_seq + n as u64 },
             gap: false,
             reset: false,
-            points: Columns::from_points(points.iter()),
+            points,
             markers: vec![],
             state: RunState::Running,
             interval_ms: 1000,

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::format;
 use super::series::ClientSeries;
-use crate::metrics::wire::RunState;
+use wire::RunState;
 
 /// Everything the tab shows in text; the canvas is drawn from the series.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,7 +165,7 @@ mod browser {
 
     use super::{StatsView, view_of};
     use crate::api::container_metrics;
-    use crate::error::AppError;
+    use wire::ErrorKind;
     use crate::stats::chart;
     use crate::stats::series::{Applied, ClientSeries};
 
@@ -271,12 +271,12 @@ mod browser {
                     series.with_value(|s| s.poll_interval_ms)
                 }
                 Err(e) => {
-                    let text = match &e {
-                        AppError::EngineUnavailable { .. } => {
+                    let text = match e.kind {
+                        ErrorKind::EngineUnavailable => {
                             "Docker unreachable: the engine is not answering. Binnacle keeps trying; the chart resumes by itself.".to_string()
                         }
-                        AppError::NotFound { .. } => "This container does not exist (any more).".to_string(),
-                        other => crate::pages::describe(other),
+                        ErrorKind::NotFound => "This container does not exist (any more).".to_string(),
+                        _ => crate::pages::describe(&e),
                     };
                     view_state.update(|v| v.error = Some(text));
                     let d = error_delay;

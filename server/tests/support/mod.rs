@@ -1,39 +1,23 @@
-//! What the router tests share: an `AppState` over the real bollard engine.
+//! What the router tests share: a Binnacle started from settings, as `main` does.
 #![allow(dead_code)] // each test binary uses its own part
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use app::engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
-use app::model::HostName;
 use leptos::config::LeptosOptions;
-use server::AppState;
-use server::auth::{Auth, AuthConfig, AuthMode};
+use server::Binnacle;
+use server::settings::Settings;
 
-/// `none` on loopback, at the root: override what a test is about.
-pub fn auth_config() -> AuthConfig {
-    AuthConfig {
-        mode: AuthMode::None,
-        password_hash: None,
-        password: None,
-        session_ttl: Duration::from_secs(3600),
-        forward_header: "Remote-User".into(),
-        trusted_proxies: vec![],
-        listen: "127.0.0.1:3000".parse().unwrap(),
-        base_path: String::new(),
-    }
+/// Starts Binnacle with these flags (after the program name), over the real
+/// bollard engine. Its background work stops when it is dropped.
+pub fn start(args: &[&str]) -> Binnacle {
+    let settings = Settings::from_args(std::iter::once("binnacle").chain(args.iter().copied())).unwrap();
+    Binnacle::start(&settings, LeptosOptions::builder().output_name("binnacle").build()).unwrap()
 }
 
-/// The state `router()` serves, with the host `local` at `docker_host`.
-pub fn app_state(docker_host: &str, read_only: bool, auth: AuthConfig) -> AppState {
-    let local = HostName::parse("local").unwrap();
-    let engine = BollardEngine::connect(local.clone(), docker_host).unwrap();
-    let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("binnacle").build(),
-        metrics: ContainerStatsManager::new(hosts.clone(), MetricsConfig::default()),
-        hosts,
-        read_only,
-        auth: Auth::from_config(auth).unwrap(),
-    }
+/// The engine the tests use: `DOCKER_HOST`, else the default socket.
+pub fn docker_host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
+/// `none` auth on loopback, the local engine at `docker_host`.
+pub fn start_open(docker_host: &str, read_only: bool) -> Binnacle {
+    start(&["--auth", "none", "--docker-host", docker_host, "--read-only", if read_only { "true" } else { "false" }])
 }

@@ -1,0 +1,430 @@
+//! `ContainerEngine` over bollard: the only place that touches Docker's API
+//! types. Every optional field is mapped once, here, into our plain types.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bollard::Docker;
+use bollard::query_parameters::{
+    EventsOptions, InspectContainerOptions, ListContainersOptionsBuilder, RestartContainerOptions,
+    StartContainerOptions, StatsOptionsBuilder, StopContainerOptions,
+};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::sync::RwLock;
+
+use wire::{
+    ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HostName,
+    MountSummary, PortBinding,
+};
+
+use crate::metrics::formulas::{RawStats, parse_rfc3339_ms};
+use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Unreachable};
+
+/// Agreeing on an API version is a nicety: never wait long for it.
+const NEGOTIATE_TIMEOUT: Duration = Duration::from_secs(5);
+/// bollard's own per-request limit, above every limit callers set.
+const CLIENT_TIMEOUT_SECS: u64 = 120;
+
+pub struct BollardEngine {
+    host: HostName,
+    address: DockerAddress,
+    /// None until the first successful connect; replaced once by the
+    /// version-negotiated client after the engine first answers.
+    docker: RwLock<Option<Docker>>,
+    negotiated: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Debug, Clone)]
+enum DockerAddress {
+    Unix(String),
+    Http(String),
+}
+
+impl BollardEngine {
+    /// Checks the address only: the connection is made on first use, so an
+    /// engine that is down (or whose socket is missing) at start-up does not
+    /// stop Binnacle from serving.
+    /// `docker_host` is `unix:///path`, `tcp://host:port` or `http://host:port`.
+    pub fn connect(host: HostName, docker_host: &str) -> Result<Self, String> {
+        let address = if let Some(path) = docker_host.strip_prefix("unix://") {
+            if path.is_empty() {
+                return Err("unix:// needs a socket path, e.g. unix:///var/run/docker.sock".into());
+            }
+            DockerAddress::Unix(path.to_string())
+        } else if docker_host.starts_with("tcp://") || docker_host.starts_with("http://") {
+            DockerAddress::Http(docker_host.replacen("tcp://", "http://", 1))
+        } else {
+            return Err(format!(
+                "unsupported address {docker_host:?}: use unix:///path/to/docker.sock or tcp://host:port"
+            ));
+        };
+        Ok(BollardEngine {
+            host,
+            address,
+            docker: RwLock::new(None),
+            negotiated: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    async fn client(&self) -> Result<Docker, EngineError> {
+        if let Some(docker) = self.docker.read().await.as_ref() {
+            return Ok(docker.clone());
+        }
+        let mut slot = self.docker.write().await;
+        if let Some(docker) = slot.as_ref() {
+            return Ok(docker.clone());
+        }
+        let docker = connect(&self.address)?;
+        *slot = Some(docker.clone());
+        Ok(docker)
+    }
+
+    /// Agrees on an API version with the engine once it first answers.
+    async fn negotiate_once(&self) {
+        use std::sync::atomic::Ordering;
+        if self.negotiated.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(client) = self.client().await else { return };
+        if let Ok(Ok(negotiated)) = tokio::time::timeout(NEGOTIATE_TIMEOUT, client.negotiate_version()).await
+        {
+            *self.docker.write().await = Some(negotiated);
+            self.negotiated.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// Sorts Docker's errors into the few kinds the app treats differently.
+pub(crate) fn map_error(err: bollard::errors::Error) -> EngineError {
+    use bollard::errors::Error as E;
+    match err {
+        E::DockerResponseServerError { status_code: 404, .. } => EngineError::NotFound,
+        E::DockerResponseServerError { status_code: 409, message } => EngineError::Conflict(message),
+        E::DockerResponseServerError { status_code, message } => {
+            EngineError::Other(format!("HTTP {status_code}: {message}"))
+        }
+        E::JsonDataError { .. } | E::JsonSerdeError { .. } => EngineError::Other(err.to_string()),
+        E::RequestTimeoutError => EngineError::Unavailable(Unreachable::Timeout),
+        other => EngineError::Unavailable(Unreachable::Connect(other.to_string())),
+    }
+}
+
+/// An action on a container already in the wanted state answers 304: that is success.
+fn action_result(result: Result<(), bollard::errors::Error>) -> Result<(), EngineError> {
+    match result {
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+        other => other.map_err(map_error),
+    }
+}
+
+#[async_trait]
+impl ContainerEngine for BollardEngine {
+    async fn version(&self) -> Result<EngineVersion, EngineError> {
+        let client = self.client().await?;
+        let v = client.version().await.map_err(map_error)?;
+        self.negotiate_once().await;
+        Ok(EngineVersion {
+            version: v.version.unwrap_or_else(|| "unknown".into()),
+            api_version: v.api_version.unwrap_or_else(|| "unknown".into()),
+        })
+    }
+
+    async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
+        let client = self.client().await?;
+        let options = ListContainersOptionsBuilder::default().all(true).build();
+        let raw = client.list_containers(Some(options)).await.map_err(map_error)?;
+        Ok(raw.into_iter().filter_map(|c| summary_from_api(&self.host, c)).collect())
+    }
+
+    async fn inspect_container(&self, id: &ContainerId) -> Result<ContainerDetails, EngineError> {
+        let client = self.client().await?;
+        let raw = client.inspect_container(id.as_str(), None::<InspectContainerOptions>).await.map_err(map_error)?;
+        details_from_api(&self.host, raw).ok_or_else(|| EngineError::Other("inspect without id".into()))
+    }
+
+    async fn act(&self, id: &ContainerId, action: ContainerAction) -> Result<(), EngineError> {
+        let client = self.client().await?;
+        action_result(match action {
+            ContainerAction::Start => client.start_container(id.as_str(), None::<StartContainerOptions>).await,
+            ContainerAction::Stop => client.stop_container(id.as_str(), None::<StopContainerOptions>).await,
+            ContainerAction::Restart => {
+                client.restart_container(id.as_str(), None::<RestartContainerOptions>).await
+            }
+        })
+    }
+
+    async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
+        let client = self.client().await?;
+        let options = StatsOptionsBuilder::default().stream(false).one_shot(true).build();
+        let mut stream = client.stats(id.as_str(), Some(options));
+        // No time limit here: the collector applies BINNACLE_METRICS_REQUEST_TIMEOUT.
+        match stream.next().await {
+            Some(Ok(frame)) => Ok(raw_stats_from_api(frame)),
+            Some(Err(e)) => Err(map_error(e)),
+            None => Err(EngineError::Unavailable(Unreachable::Connect("stats stream ended without a sample".into()))),
+        }
+    }
+
+    fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>> {
+        let docker = self.docker.try_read().ok().and_then(|d| d.clone());
+        let address = self.address.clone();
+        let options = EventsOptions {
+            since: since_secs.map(|s| s.to_string()),
+            until: None,
+            filters: Some(HashMap::from([("type".to_string(), vec!["container".to_string()])])),
+        };
+        let docker = match docker.map(Ok).unwrap_or_else(|| connect(&address)) {
+            Ok(d) => d,
+            Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
+        };
+        docker
+            .events(Some(options))
+            .filter_map(|item| async move {
+                match item {
+                    Ok(msg) => event_from_api(msg).map(Ok),
+                    Err(e) => Some(Err(map_error(e))),
+                }
+            })
+            .boxed()
+    }
+}
+
+fn connect(address: &DockerAddress) -> Result<Docker, EngineError> {
+    match address {
+        DockerAddress::Unix(path) => {
+            Docker::connect_with_unix(path, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+        }
+        DockerAddress::Http(addr) => {
+            Docker::connect_with_http(addr, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+        }
+    }
+    .map_err(|e| EngineError::Unavailable(Unreachable::Connect(e.to_string())))
+}
+
+fn event_from_api(msg: bollard::models::EventMessage) -> Option<EngineEvent> {
+    let actor = msg.actor?;
+    let id = actor.id?;
+    let action = msg.action?;
+    let exit_code = actor.attributes.as_ref().and_then(|a| a.get("exitCode")).and_then(|c| c.parse().ok());
+    let time_nanos = msg.time_nano.or(msg.time.map(|t| t * 1_000_000_000)).unwrap_or_default();
+    Some(EngineEvent { id, action, exit_code, time_nanos })
+}
+
+/// Maps Docker's stats frame (all fields optional, cgroup v1 or v2) into ours.
+pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStats {
+    let cpu = s.cpu_stats.unwrap_or_default();
+    let usage = cpu.cpu_usage.unwrap_or_default();
+    let online_cpus = cpu
+        .online_cpus
+        .filter(|n| *n > 0)
+        .or_else(|| usage.percpu_usage.as_ref().map(|v| v.len() as u32).filter(|n| *n > 0));
+    let mem = s.memory_stats.unwrap_or_default();
+    // cgroup v1 reports both the cgroup's own `inactive_file` and the
+    // hierarchy's `total_inactive_file`; the docker CLI subtracts the latter
+    // there. cgroup v2 has only `inactive_file`.
+    let mem_inactive_file = mem
+        .stats
+        .as_ref()
+        .and_then(|st| st.get("total_inactive_file").or_else(|| st.get("inactive_file")).copied());
+    let (net_rx_bytes, net_tx_bytes) = match &s.networks {
+        Some(nets) if !nets.is_empty() => (
+            Some(nets.values().filter_map(|n| n.rx_bytes).sum()),
+            Some(nets.values().filter_map(|n| n.tx_bytes).sum()),
+        ),
+        _ => (None, None),
+    };
+    let (blk_read_bytes, blk_write_bytes) = match s.blkio_stats.and_then(|b| b.io_service_bytes_recursive) {
+        Some(entries) => {
+            let sum = |op: &str| {
+                entries
+                    .iter()
+                    .filter(|e| e.op.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(op)))
+                    .filter_map(|e| e.value)
+                    .sum::<u64>()
+            };
+            (Some(sum("read")), Some(sum("write")))
+        }
+        None => (None, None),
+    };
+    RawStats {
+        read_ms: s.read.as_deref().and_then(parse_rfc3339_ms),
+        cpu_total_ns: usage.total_usage,
+        system_cpu_ns: cpu.system_cpu_usage,
+        online_cpus,
+        mem_usage: mem.usage,
+        mem_inactive_file,
+        mem_limit: mem.limit.filter(|l| *l > 0),
+        net_rx_bytes,
+        net_tx_bytes,
+        blk_read_bytes,
+        blk_write_bytes,
+        pids: s.pids_stats.and_then(|p| p.current),
+    }
+}
+
+fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -> Option<ContainerSummary> {
+    let id = ContainerId::parse(c.id.as_deref()?).ok()?;
+    let name = c
+        .names
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .map(|n| n.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| id.short().to_string());
+    let state = c.state.map(|s| ContainerState::parse(&s.to_string())).unwrap_or(ContainerState::Unknown);
+    Some(ContainerSummary {
+        host: host.clone(),
+        id,
+        name,
+        image: c.image.unwrap_or_default(),
+        state,
+        status: c.status.unwrap_or_default(),
+        created: c.created.unwrap_or_default(),
+    })
+}
+
+/// Docker writes `0001-01-01T00:00:00Z` for "never": that is not a time.
+fn real_time(raw: Option<String>) -> Option<String> {
+    raw.filter(|t| !t.is_empty() && !t.starts_with("0001-01-01"))
+}
+
+fn details_from_api(
+    host: &HostName,
+    raw: bollard::models::ContainerInspectResponse,
+) -> Option<ContainerDetails> {
+    let id = ContainerId::parse(raw.id.as_deref()?).ok()?;
+    let config = raw.config.unwrap_or_default();
+    let state = raw.state.unwrap_or_default();
+    let host_config = raw.host_config.unwrap_or_default();
+
+    let mut labels: Vec<(String, String)> = config.labels.unwrap_or_default().into_iter().collect();
+    labels.sort();
+    let mut env_names: Vec<String> = config
+        .env
+        .unwrap_or_default()
+        .into_iter()
+        .map(|kv| kv.split_once('=').map(|(k, _)| k.to_string()).unwrap_or(kv))
+        .collect();
+    env_names.sort();
+    env_names.dedup();
+
+    let ports = ports_from_api(
+        raw.network_settings.and_then(|n| n.ports).unwrap_or_default(),
+    );
+    let mounts = raw
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| MountSummary {
+            kind: m.typ.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into()),
+            source: m.source.or(m.name).unwrap_or_default(),
+            destination: m.destination.unwrap_or_default(),
+            read_only: !m.rw.unwrap_or(true),
+        })
+        .collect();
+    let memory_limit = host_config.memory.filter(|m| *m > 0).map(|m| m as u64);
+    let restart_policy = match host_config.restart_policy {
+        Some(p) => {
+            let name = p.name.map(|n| n.to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| "no".into());
+            match p.maximum_retry_count {
+                Some(n) if n > 0 && name == "on-failure" => format!("{name} (max {n} retries)"),
+                _ => name,
+            }
+        }
+        None => "no".into(),
+    };
+    let status = state.status.map(|s| ContainerState::parse(&s.to_string())).unwrap_or(ContainerState::Unknown);
+    let finished_at = real_time(state.finished_at);
+    Some(ContainerDetails {
+        host: host.clone(),
+        id,
+        name: raw.name.unwrap_or_default().trim_start_matches('/').to_string(),
+        image: config.image.unwrap_or_default(),
+        state: status,
+        exit_code: if finished_at.is_some() { state.exit_code } else { None },
+        oom_killed: state.oom_killed.unwrap_or(false),
+        started_at: real_time(state.started_at),
+        finished_at,
+        created: real_time(raw.created.map(|c| c.to_string())),
+        command: config.cmd.unwrap_or_default(),
+        entrypoint: config.entrypoint.unwrap_or_default(),
+        ports,
+        mounts,
+        restart_policy,
+        memory_limit,
+        labels,
+        env_names,
+        read_only: false,
+    })
+}
+
+fn ports_from_api(ports: HashMap<String, Option<Vec<bollard::models::PortBinding>>>) -> Vec<PortBinding> {
+    let mut out = Vec::new();
+    for (container_port, bindings) in ports {
+        match bindings {
+            Some(list) if !list.is_empty() => {
+                for b in list {
+                    let ip = b.host_ip.unwrap_or_default();
+                    let port = b.host_port.unwrap_or_default();
+                    out.push(PortBinding {
+                        container_port: container_port.clone(),
+                        host_binding: Some(if ip.is_empty() { port } else { format!("{ip}:{port}") }),
+                    });
+                }
+            }
+            _ => out.push(PortBinding { container_port, host_binding: None }),
+        }
+    }
+    out.sort_by(|a, b| (&a.container_port, &a.host_binding).cmp(&(&b.container_port, &b.host_binding)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_404_is_not_found_and_409_a_conflict() {
+        let e = bollard::errors::Error::DockerResponseServerError { status_code: 404, message: "x".into() };
+        assert_eq!(map_error(e), EngineError::NotFound);
+        let e = bollard::errors::Error::DockerResponseServerError { status_code: 409, message: "busy".into() };
+        assert_eq!(map_error(e), EngineError::Conflict("busy".into()));
+    }
+
+    #[test]
+    fn an_action_already_done_is_a_success() {
+        let e = bollard::errors::Error::DockerResponseServerError { status_code: 304, message: String::new() };
+        assert_eq!(action_result(Err(e)), Ok(()));
+        let e = bollard::errors::Error::DockerResponseServerError { status_code: 500, message: "x".into() };
+        assert!(matches!(action_result(Err(e)), Err(EngineError::Other(_))));
+    }
+
+    #[test]
+    fn environment_values_never_leave_the_server() {
+        let raw = bollard::models::ContainerInspectResponse {
+            id: Some("abc123".into()),
+            config: Some(bollard::models::ContainerConfig {
+                env: Some(vec!["PASSWORD=hunter2".into(), "PATH=/bin".into(), "EMPTY".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let d = details_from_api(&HostName::parse("local").unwrap(), raw).unwrap();
+        assert_eq!(d.env_names, vec!["EMPTY", "PASSWORD", "PATH"]);
+        assert!(!format!("{d:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn year_one_is_never() {
+        assert_eq!(real_time(Some("0001-01-01T00:00:00Z".into())), None);
+        assert!(real_time(Some("2026-01-01T00:00:00Z".into())).is_some());
+    }
+
+    #[test]
+    fn unsupported_docker_host_is_refused_with_a_reason() {
+        let err = BollardEngine::connect(HostName::parse("local").unwrap(), "ssh://x").err().unwrap();
+        assert!(err.contains("unsupported"));
+    }
+}

@@ -1,0 +1,26 @@
+//! Binnacle's Docker side, in plain Rust (tokio and bollard; no Leptos, no
+//! axum), so it can be tested and benchmarked alone with `cargo test -p engine`.
+//!
+//! - [`port`]: the `ContainerEngine` trait every Docker access goes through,
+//!   and [`docker`], its one real implementation over bollard.
+//! - [`hosts`]: the configured hosts, each with its engine, last known status
+//!   and a monitor that notices when it goes away and comes back.
+//! - [`metrics`]: the `ContainerStatsManager`, one collector per watched
+//!   container sampling into a bounded ring, lifecycle from Docker events.
+//!
+//! Errors are this crate's own ([`Error`]); the web layer maps them to HTTP
+//! answers in one place.
+
+pub mod backoff;
+pub mod docker;
+mod error;
+pub mod hosts;
+pub mod metrics;
+pub mod port;
+
+pub use backoff::Backoff;
+pub use docker::{BollardEngine, raw_stats_from_api};
+pub use error::Error;
+pub use hosts::{Hosts, HostsBuilder};
+pub use metrics::{ContainerStatsManager, ManagerStats, MetricsConfig};
+pub use port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Unreachable};

@@ -1,0 +1,99 @@
+//! One container's collector: samples while it runs, sleeps while it does
+//! not, backs off on errors (never stops on them) but resumes at once when
+//! its host's engine answers again, and ends when the container is removed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, watch};
+
+use super::config::MetricsConfig;
+use super::lifecycle::Transition;
+use super::series::{Series, now_ms};
+use crate::backoff::Backoff;
+use crate::port::{ContainerEngine, EngineError};
+
+/// Counts running collectors; decremented when a collector task ends or is aborted.
+pub(crate) struct CollectorGuard(Arc<AtomicUsize>);
+
+impl CollectorGuard {
+    pub fn new(counter: Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        CollectorGuard(counter)
+    }
+}
+
+impl Drop for CollectorGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What a collector needs besides its series.
+pub(crate) struct CollectorContext {
+    pub engine: Arc<dyn ContainerEngine>,
+    /// Stats requests in flight on this host.
+    pub permits: Arc<Semaphore>,
+    pub config: MetricsConfig,
+    /// Changes when the host's engine answers again after it did not.
+    pub host_back: watch::Receiver<u64>,
+    pub _guard: CollectorGuard,
+}
+
+pub(crate) async fn collect(series: Arc<Series>, mut cx: CollectorContext) {
+    let id = series.key.1.clone();
+    let interval = cx.config.interval;
+    let mut backoff = Backoff::new(interval.max(Duration::from_millis(100)), Duration::from_secs(30));
+    let mut next = tokio::time::Instant::now();
+    loop {
+        if series.removed() {
+            return;
+        }
+        if !series.collecting() {
+            series.wake.notified().await;
+            next = tokio::time::Instant::now();
+            continue;
+        }
+        // A lifecycle event (start, stop, removal) wakes the collector early.
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = series.wake.notified() => continue,
+        }
+        next += interval;
+        let now = tokio::time::Instant::now();
+        if next < now {
+            next = now;
+        }
+        let result = {
+            let Ok(_permit) = cx.permits.acquire().await else { return };
+            tokio::time::timeout(cx.config.request_timeout, cx.engine.stats_once(&id)).await
+        };
+        match result {
+            Ok(Ok(raw)) => {
+                backoff.reset();
+                series.data().ingest(raw);
+            }
+            Ok(Err(EngineError::NotFound)) => {
+                series.data().apply(Transition::Remove, now_ms());
+                return;
+            }
+            failed => {
+                let error = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no answer within {:?}", cx.config.request_timeout),
+                };
+                let delay = backoff.next_delay();
+                tracing::debug!(id = %id, %error, retry_in = ?delay, "metrics: stats sample failed");
+                cx.host_back.borrow_and_update();
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    // The engine is back: no reason to wait out the backoff.
+                    _ = cx.host_back.changed() => backoff.reset(),
+                    _ = series.wake.notified() => {}
+                }
+                next = tokio::time::Instant::now();
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The port every Docker access goes through: one trait, addressed per
+//! container of one host. The bollard implementation is in `docker`; tests
+//! use fakes of it for pure logic (the collector lifecycle, say).
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use wire::{ContainerAction, ContainerDetails, ContainerId, ContainerSummary};
+
+use crate::metrics::formulas::RawStats;
+
+/// A container lifecycle event from the engine's event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineEvent {
+    /// Full container id.
+    pub id: String,
+    /// Docker's action: `start`, `die`, `stop`, `oom`, `pause`, `destroy`,
+    /// `rename`, ... (`health_status: healthy` and the like keep their suffix).
+    pub action: String,
+    /// From `die` events.
+    pub exit_code: Option<i64>,
+    /// Nanoseconds since the epoch.
+    pub time_nanos: i64,
+}
+
+/// What an engine says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineVersion {
+    pub version: String,
+    pub api_version: String,
+}
+
+/// Why an engine could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreachable {
+    /// It accepted the connection but did not answer in time (hung or starting).
+    Timeout,
+    /// The connection failed (socket missing, refused, reset); the detail is for the log.
+    Connect(String),
+}
+
+/// Why an engine call failed, in the terms the rest of the engine cares about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("no such container")]
+    NotFound,
+    #[error("engine unreachable: {}", match .0 { Unreachable::Timeout => "no answer in time", Unreachable::Connect(why) => why })]
+    Unavailable(Unreachable),
+    /// The engine understood and refused, e.g. 409 for a container being removed.
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else; logged, not shown.
+    #[error("engine error: {0}")]
+    Other(String),
+}
+
+impl EngineError {
+    /// A reason safe to show in a page: the kind of failure, not socket
+    /// paths or engine internals (those go to the log).
+    pub fn public_reason(&self) -> &'static str {
+        match self {
+            EngineError::Unavailable(Unreachable::Timeout) => "no answer in time",
+            EngineError::Unavailable(Unreachable::Connect(_)) => "cannot connect",
+            EngineError::NotFound => "not found",
+            EngineError::Conflict(_) | EngineError::Other(_) => "unexpected answer",
+        }
+    }
+}
+
+/// The engine's port to Docker. Every call addresses one container of the
+/// host this engine belongs to; ids are validated before they get here.
+/// Calls carry no time limit of their own: callers decide how long to wait.
+#[async_trait]
+pub trait ContainerEngine: Send + Sync + 'static {
+    async fn version(&self) -> Result<EngineVersion, EngineError>;
+    async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError>;
+    async fn inspect_container(&self, id: &ContainerId) -> Result<ContainerDetails, EngineError>;
+    async fn act(&self, id: &ContainerId, action: ContainerAction) -> Result<(), EngineError>;
+    /// One stats sample (`stream=false&one-shot=true`): cheap for the daemon,
+    /// so the caller keeps the previous sample to compute CPU.
+    async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError>;
+    /// Container events, replaying from `since_secs` when given. The stream
+    /// ends (or yields an error) when the engine goes away.
+    fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>>;
+}

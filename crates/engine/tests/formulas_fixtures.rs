@@ -1,0 +1,86 @@
+//! The formulas on real frames: cgroup v1 frames captured from this
+//! machine's engine (Docker 20.10), cgroup v2 frames written from the
+//! documented shape (Docker 25+).
+
+use engine::raw_stats_from_api;
+use engine::metrics::formulas::{Outcome, RawStats, compute, memory_used};
+
+fn frame(name: &str) -> RawStats {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    raw_stats_from_api(serde_json::from_str(&text).unwrap())
+}
+
+#[test]
+fn cgroup_v1_frames_from_this_engine_map_completely() {
+    let a = frame("v1_oneshot_a.json");
+    assert!(a.read_ms.is_some());
+    assert_eq!(a.online_cpus, Some(2));
+    assert_eq!(a.mem_limit, Some(67_108_864));
+    assert_eq!(a.mem_inactive_file, Some(0), "v1 total_inactive_file");
+    assert_eq!(a.net_rx_bytes, Some(736));
+    assert_eq!(a.blk_read_bytes, Some(0), "an empty list is zero bytes, not unknown");
+    assert_eq!(a.pids, Some(1));
+}
+
+#[test]
+fn cgroup_v1_cpu_of_a_busy_loop_is_about_one_core() {
+    let (a, b) = (frame("v1_oneshot_a.json"), frame("v1_oneshot_b.json"));
+    let Outcome::Point { point: p, .. } = compute(Some(&a), &b) else { panic!("expected a point") };
+    assert!((80.0..=110.0).contains(&p.cpu_pct), "cpu {}", p.cpu_pct);
+    assert!(p.mem_bytes().unwrap() > 8_000_000, "the loop holds 8 MiB");
+}
+
+#[test]
+fn a_stopped_container_frame_from_this_engine_is_not_data() {
+    let stopped = frame("v1_stopped.json");
+    assert_eq!(stopped.read_ms, None);
+    assert_eq!(compute(Some(&frame("v1_oneshot_a.json")), &stopped), Outcome::NotData);
+}
+
+#[test]
+fn cgroup_v2_frames_give_cpu_memory_and_rates() {
+    let (a, b) = (frame("v2_a.json"), frame("v2_b.json"));
+    assert_eq!(b.online_cpus, Some(8));
+    assert_eq!(memory_used(&b), Some(210 << 20), "usage minus inactive_file");
+    let Outcome::Point { point: p, .. } = compute(Some(&a), &b) else { panic!("expected a point") };
+    assert!((p.cpu_pct - 150.0).abs() < 0.01, "{}", p.cpu_pct);
+    assert_eq!(p.net_rx_bps, 10_000.0, "20000 bytes over 2 s, both interfaces summed");
+    assert_eq!(p.net_tx_bps, 2_000.0);
+    assert_eq!(p.blk_read_bps, 2048.0);
+    assert_eq!(p.blk_write_bps, 524_288.0);
+    assert_eq!(p.pids(), Some(13));
+}
+
+#[test]
+fn cgroup_v2_frames_without_networks_or_memory_accounting_are_unavailable() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{}/tests/fixtures/v2_b.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("networks");
+    json["memory_stats"] = serde_json::json!({});
+    let b = raw_stats_from_api(serde_json::from_value(json).unwrap());
+    let Outcome::Point { point: p, .. } = compute(Some(&frame("v2_a.json")), &b) else { panic!() };
+    assert!(p.net_rx_bps.is_nan() && p.net_tx_bps.is_nan());
+    assert_eq!(p.mem_bytes(), None);
+}
+
+#[test]
+fn a_restart_between_frames_is_a_new_baseline() {
+    let (a, b) = (frame("v2_b.json"), frame("v2_a.json"));
+    // b is older with lower counters: as after a restart, counters went down.
+    let mut later = b.clone();
+    later.read_ms = a.read_ms.map(|t| t + 1000);
+    assert!(matches!(compute(Some(&a), &later), Outcome::Point { baseline: true, .. }));
+}
+
+#[test]
+fn cgroup_v1_memory_subtracts_the_hierarchys_inactive_file_as_the_docker_cli_does() {
+    // v1_hierarchy.json is the captured v1_oneshot_b.json with page cache
+    // written in: 20 MiB used, its own inactive_file 1 MiB, the hierarchy's
+    // total_inactive_file 6 MiB. The CLI shows 20 - 6 = 14 MiB.
+    let s = frame("v1_hierarchy.json");
+    assert_eq!(s.mem_inactive_file, Some(6 << 20));
+    assert_eq!(memory_used(&s), Some(14 << 20));
+    // cgroup v2 has only inactive_file, which is used there.
+    assert_eq!(frame("v2_a.json").mem_inactive_file, Some(100 << 20));
+}

@@ -1,0 +1,186 @@
+//! The metrics engine against the real Docker engine and labelled busybox
+//! containers (`binnacle.test=metrics`). Tests take turns: CPU figures are
+//! only meaningful when containers do not compete for this machine's cores.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
+use wire::{MarkerKind, MetricsPage, RunState};
+use wire::{ContainerId, HostName};
+
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn image() -> String {
+    std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into())
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().expect("docker CLI");
+    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+struct TestContainer(String);
+
+impl TestContainer {
+    fn run(tag: &str, script: &str) -> TestContainer {
+        let name = format!("binnacle-metrics-{tag}-{}", std::process::id());
+        let id = docker(&[
+            "run", "-d", "--label", "binnacle.test=metrics", "--stop-timeout", "2", "--name", &name,
+            &image(), "sh", "-c", script,
+        ]);
+        TestContainer(id)
+    }
+    fn id(&self) -> ContainerId {
+        ContainerId::parse(&self.0).unwrap()
+    }
+}
+
+impl Drop for TestContainer {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+const BURN: &str = "trap 'exit 0' TERM; while true; do :; done";
+const IDLE: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
+
+fn manager() -> Arc<ContainerStatsManager> {
+    let local = HostName::parse("local").unwrap();
+    let docker_host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let engine = BollardEngine::connect(local.clone(), &docker_host).unwrap();
+    let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
+    let manager = ContainerStatsManager::new(hosts, MetricsConfig::default());
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    std::mem::forget(_tx); // background tasks live as long as the test
+    manager.spawn_background(rx);
+    manager
+}
+
+async fn read(m: &ContainerStatsManager, c: &TestContainer) -> MetricsPage {
+    m.metrics(&HostName::parse("local").unwrap(), &c.id(), None).await.unwrap()
+}
+
+/// Polls until `done` holds or `limit` passes; returns the last page and when it held.
+async fn until(
+    m: &ContainerStatsManager,
+    c: &TestContainer,
+    limit: Duration,
+    done: impl Fn(&MetricsPage) -> bool,
+) -> (MetricsPage, Duration) {
+    let start = Instant::now();
+    loop {
+        let page = read(m, c).await;
+        if done(&page) || start.elapsed() > limit {
+            return (page, start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn last_cpu(p: &MetricsPage) -> Option<f32> {
+    p.points.cpu_pct.iter().rev().flatten().next().copied()
+}
+
+#[tokio::test]
+async fn a_cpu_burning_container_reads_about_one_core_within_5_seconds() {
+    let _turn = TURN.lock().await;
+    let c = TestContainer::run("burn", BURN);
+    let m = manager();
+    let (page, took) = until(&m, &c, Duration::from_secs(5), |p| {
+        last_cpu(p).is_some_and(|cpu| (90.0..=110.0).contains(&cpu))
+    })
+    .await;
+    let cpu = last_cpu(&page);
+    assert!(cpu.is_some_and(|cpu| (90.0..=110.0).contains(&cpu)), "cpu {cpu:?} after {took:?}");
+    assert!(page.online_cpus.unwrap_or(0) >= 1);
+}
+
+#[tokio::test]
+async fn memory_matches_docker_stats_within_5_percent() {
+    let _turn = TURN.lock().await;
+    // Grows to ~20 MB, then holds it.
+    let c = TestContainer::run(
+        "mem",
+        "trap 'exit 0' TERM; x=$(head -c 20000000 /dev/zero | tr '\\0' x); while true; do sleep 1; done",
+    );
+    let m = manager();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (page, _) = until(&m, &c, Duration::from_secs(10), |p| p.points.len() >= 2).await;
+    let ours = page.points.mem_kib.iter().rev().flatten().next().copied().expect("memory point") as f64 * 1024.0;
+    let cli = docker(&["stats", "--no-stream", "--format", "{{.MemUsage}}", &c.0]);
+    let theirs = parse_size(cli.split('/').next().unwrap().trim());
+    let diff = (ours - theirs).abs() / theirs;
+    assert!(ours > 15e6, "the container holds ~20 MB, we read {ours}");
+    assert!(diff <= 0.05, "ours {ours} vs docker stats {theirs} ({cli}): {:.1}%", diff * 100.0);
+}
+
+fn parse_size(s: &str) -> f64 {
+    let units = [("GiB", 1024.0 * 1024.0 * 1024.0), ("MiB", 1024.0 * 1024.0), ("KiB", 1024.0), ("kB", 1000.0), ("MB", 1e6), ("GB", 1e9), ("B", 1.0)];
+    for (u, f) in units {
+        if let Some(n) = s.strip_suffix(u) {
+            return n.trim().parse::<f64>().unwrap() * f;
+        }
+    }
+    panic!("unknown size {s}");
+}
+
+#[tokio::test]
+async fn stop_and_start_pause_and_resume_collection_with_markers() {
+    let _turn = TURN.lock().await;
+    let c = TestContainer::run("cycle", IDLE);
+    let m = manager();
+    let (before, _) = until(&m, &c, Duration::from_secs(10), |p| p.points.len() >= 2).await;
+    assert!(before.points.len() >= 2);
+
+    docker(&["stop", &c.0]);
+    let (stopped, took) = until(&m, &c, Duration::from_secs(2), |p| matches!(p.state, RunState::Exited { .. })).await;
+    assert!(matches!(stopped.state, RunState::Exited { exit_code: Some(0), .. }), "{:?} after {took:?}", stopped.state);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let still = read(&m, &c).await;
+    assert_eq!(still.next_cursor, stopped.next_cursor, "no new points while stopped");
+    let stop = still.markers.iter().find(|mk| mk.kind == MarkerKind::Stop).expect("stop marker");
+    assert_eq!(stop.exit_code, Some(0));
+
+    docker(&["start", &c.0]);
+    let (resumed, _) = until(&m, &c, Duration::from_secs(10), |p| p.next_cursor.seq >= still.next_cursor.seq + 2).await;
+    assert_eq!(resumed.state, RunState::Running);
+    // (The events stream replays from just before it subscribed, so the
+    // container's own first start may be there too, before any point.)
+    let start = resumed.markers.iter().rev().find(|mk| mk.kind == MarkerKind::Start).expect("start marker");
+    assert_eq!(start.before_seq, still.next_cursor.seq, "the gap sits between the last point before stop and the first after start");
+    assert!(resumed.next_cursor.seq >= still.next_cursor.seq + 2);
+    assert_eq!(m.stats().collectors_started, 1);
+}
+
+#[tokio::test]
+async fn a_removed_container_is_reported_removed_with_its_history() {
+    let _turn = TURN.lock().await;
+    let c = TestContainer::run("rm", IDLE);
+    let m = manager();
+    let (before, _) = until(&m, &c, Duration::from_secs(10), |p| p.points.len() >= 2).await;
+    docker(&["rm", "-f", &c.0]);
+    let (after, took) = until(&m, &c, Duration::from_secs(5), |p| p.state == RunState::Removed).await;
+    assert_eq!(after.state, RunState::Removed, "after {took:?}");
+    assert!(after.points.len() >= before.points.len());
+    // The collector ends by itself once it sees the removal (an in-flight
+    // request on this engine can take ~1.1 s).
+    let t = Instant::now();
+    while m.stats().collectors_running != 0 && t.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(m.stats().collectors_running, 0);
+}
+
+#[tokio::test]
+async fn an_unknown_container_is_not_found_and_watches_nothing() {
+    let m = manager();
+    let err = m
+        .metrics(&HostName::parse("local").unwrap(), &ContainerId::parse("binnacle-no-such").unwrap(), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found());
+    assert_eq!(m.stats().watched, 0);
+}

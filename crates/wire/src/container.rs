@@ -1,0 +1,204 @@
+//! Containers as the list and the container page show them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ContainerId, HostName};
+
+/// Docker's container states, plus `Unknown` for anything a newer engine invents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    Unknown,
+}
+
+impl ContainerState {
+    pub fn parse(raw: &str) -> Self {
+        match raw.to_ascii_lowercase().as_str() {
+            "created" => Self::Created,
+            "running" => Self::Running,
+            "paused" => Self::Paused,
+            "restarting" => Self::Restarting,
+            "removing" => Self::Removing,
+            "exited" => Self::Exited,
+            "dead" => Self::Dead,
+            _ => Self::Unknown,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self, Self::Running | Self::Restarting)
+    }
+
+    /// Sort key: running first, then paused/restarting, then the rest.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::Running => 0,
+            Self::Restarting | Self::Paused => 1,
+            Self::Created | Self::Removing => 2,
+            Self::Exited | Self::Dead | Self::Unknown => 3,
+        }
+    }
+}
+
+/// One row of the container list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSummary {
+    pub host: HostName,
+    pub id: ContainerId,
+    pub name: String,
+    pub image: String,
+    pub state: ContainerState,
+    /// Docker's human text, e.g. "Up 3 minutes" or "Exited (0) 2 hours ago".
+    pub status: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// Whether a host's engine answers, as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostStatus {
+    pub name: HostName,
+    pub reachable: bool,
+    pub version: Option<String>,
+    pub api_version: Option<String>,
+    /// Why it is unreachable, in words safe to show.
+    pub error: Option<String>,
+}
+
+/// The list page's data: every host's status and every container found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerList {
+    pub hosts: Vec<HostStatus>,
+    pub containers: Vec<ContainerSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortBinding {
+    /// e.g. "80/tcp"
+    pub container_port: String,
+    /// e.g. "0.0.0.0:8080", or None when the port is only exposed.
+    pub host_binding: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountSummary {
+    pub kind: String,
+    pub source: String,
+    pub destination: String,
+    pub read_only: bool,
+}
+
+/// What the container page shows: identity, state and a summary of its config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerDetails {
+    pub host: HostName,
+    pub id: ContainerId,
+    pub name: String,
+    pub image: String,
+    pub state: ContainerState,
+    pub exit_code: Option<i64>,
+    pub oom_killed: bool,
+    /// RFC 3339 as Docker reports it; None when never started/finished.
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub created: Option<String>,
+    pub command: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub ports: Vec<PortBinding>,
+    pub mounts: Vec<MountSummary>,
+    pub restart_policy: String,
+    /// The container's own memory limit, bytes; None when unlimited.
+    pub memory_limit: Option<u64>,
+    pub labels: Vec<(String, String)>,
+    /// Names only: values can be secrets and are never sent to the browser.
+    pub env_names: Vec<String>,
+    /// Binnacle runs read-only: the page offers no actions.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// Lifecycle actions the UI offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerAction {
+    Start,
+    Stop,
+    Restart,
+}
+
+impl ContainerAction {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Start => "Start",
+            Self::Stop => "Stop",
+            Self::Restart => "Restart",
+        }
+    }
+}
+
+/// Formats Unix seconds as `YYYY-MM-DD HH:MM UTC`: the same on server and
+/// browser, so hydration never sees a different text.
+pub fn format_unix_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+
+
+
+
+
+    #[test]
+    fn unix_times_format_in_utc() {
+        assert_eq!(format_unix_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_unix_utc(1_795_470_000), "2026-11-23 21:40 UTC");
+        assert_eq!(format_unix_utc(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn running_sorts_before_exited() {
+        assert!(ContainerState::Running.rank() < ContainerState::Exited.rank());
+        assert_eq!(ContainerState::parse("RUNNING"), ContainerState::Running);
+        assert_eq!(ContainerState::parse("weird"), ContainerState::Unknown);
+    }
+}

@@ -1,0 +1,23 @@
+//! What crosses the wire between Binnacle's server and the browser: names of
+//! hosts and containers, container state and details, metrics pages and the
+//! one error type every API answer uses. Plain serde types that compile for
+//! the server and for wasm; no tokio, no Docker client, no Leptos (except the
+//! `server_fn` feature, which lets [`ApiError`] be a server function's error).
+//!
+//! Integers that cross the wire are fixed-width (never `usize`), and seqs and
+//! epochs stay below 2^53 so JavaScript reads them exactly.
+
+mod container;
+mod error;
+mod ids;
+mod metrics;
+
+pub use container::{
+    ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, HostStatus,
+    MountSummary, PortBinding, format_unix_utc,
+};
+pub use error::{ApiError, ErrorKind};
+pub use ids::{ContainerId, HostName, InvalidInput};
+pub use metrics::{
+    Columns, HistoryLoss, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage, RunState,
+};

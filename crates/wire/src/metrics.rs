@@ -1,0 +1,209 @@
+//! What `container_metrics` answers: a page of points since a cursor, as
+//! columns, plus everything the browser needs to trust it (which container,
+//! which history, what it missed). Integers are fixed-width; seqs and epochs
+//! stay below 2^53 so JavaScript reads them exactly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ContainerId, HostName};
+
+/// Where a reader is: "I have everything of history `epoch` before `seq`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsCursor {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+/// Largest epoch or seq accepted: JavaScript numbers are exact up to 2^53.
+pub const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// The container's state as the metrics engine knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    Paused,
+    Restarting,
+    Created,
+    Exited {
+        exit_code: Option<i64>,
+        /// ms since the epoch, when known.
+        at_ms: Option<i64>,
+        oom_killed: bool,
+    },
+    /// Removed from Docker; the history stays readable until idle expiry.
+    Removed,
+}
+
+impl RunState {
+    pub fn is_running(&self) -> bool {
+        matches!(self, RunState::Running | RunState::Paused | RunState::Restarting)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkerKind {
+    Start,
+    Stop,
+    Restart,
+    Oom,
+    Pause,
+    Unpause,
+    Removed,
+}
+
+/// A lifecycle event placed on the series: it happened before the point
+/// with seq `before_seq` (and after the one before it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    pub kind: MarkerKind,
+    pub t_ms: i64,
+    pub before_seq: u64,
+    /// For `stop`: the exit code Docker reported.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub exit_code: Option<i64>,
+}
+
+/// Why a container's earlier history is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryLoss {
+    /// More containers were watched than `BINNACLE_METRICS_MAX_CONTAINERS`;
+    /// this one was the least recently read.
+    Evicted,
+    /// Nobody read it for `BINNACLE_METRICS_IDLE_TIMEOUT`.
+    IdleExpired,
+}
+
+/// Points as columns, compact in JSON: times are `t0_ms` plus deltas in ms
+/// (the first delta is 0), CPU has one decimal, memory is KiB, rates are
+/// whole bytes per second, and PIDs, which rarely change, are listed only
+/// where they change, as `[index, value]` pairs. `null` means unavailable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Columns {
+    pub t0_ms: i64,
+    pub dt_ms: Vec<u32>,
+    pub cpu_pct: Vec<Option<f32>>,
+    pub mem_kib: Vec<Option<u32>>,
+    pub net_rx_bps: Vec<Option<u64>>,
+    pub net_tx_bps: Vec<Option<u64>>,
+    pub blk_read_bps: Vec<Option<u64>>,
+    pub blk_write_bps: Vec<Option<u64>>,
+    /// `(index, pids)` at the first point and wherever the count changes.
+    pub pids_changes: Vec<(u32, Option<u32>)>,
+}
+
+impl Columns {
+    pub fn len(&self) -> usize {
+        self.dt_ms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dt_ms.is_empty()
+    }
+
+    /// PIDs for every point, expanded from the change list.
+    pub fn pids(&self) -> Vec<Option<u32>> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut changes = self.pids_changes.iter().peekable();
+        let mut current = None;
+        for i in 0..self.len() as u32 {
+            while let Some((at, v)) = changes.peek() {
+                if *at > i {
+                    break;
+                }
+                current = *v;
+                changes.next();
+            }
+            out.push(current);
+        }
+        out
+    }
+
+    /// Absolute times, ms since the epoch.
+    pub fn times_ms(&self) -> Vec<i64> {
+        let mut t = self.t0_ms;
+        self.dt_ms
+            .iter()
+            .map(|d| {
+                t += *d as i64;
+                t
+            })
+            .collect()
+    }
+}
+
+/// One answer of `container_metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsPage {
+    pub host: HostName,
+    /// The full container id this history belongs to.
+    pub id: ContainerId,
+    /// Changes whenever this container's history was recreated (server
+    /// restart, eviction, idle expiry): a cursor of another epoch is stale.
+    pub epoch: u64,
+    /// Seq of the first point in `points`.
+    pub first_seq: u64,
+    /// The cursor to send next time.
+    pub next_cursor: MetricsCursor,
+    /// Points between the cursor and `first_seq` were overwritten.
+    pub gap: bool,
+    /// The cursor did not belong to this history (other epoch, or beyond the
+    /// newest seq): this page holds all history; start over from it.
+    pub reset: bool,
+    pub points: Columns,
+    /// Lifecycle markers among the points returned.
+    pub markers: Vec<Marker>,
+    pub state: RunState,
+    /// How often the server samples, ms: the browser paces itself by it.
+    pub interval_ms: u32,
+    /// How often the browser should ask again, ms (`BINNACLE_CLIENT_POLL_INTERVAL`,
+    /// else the collection interval).
+    pub poll_interval_ms: u32,
+    /// How many points the server keeps for a container.
+    pub history_capacity: u32,
+    /// How many points a browser should keep (`BINNACLE_CLIENT_BUFFER`, else `history_capacity`).
+    pub client_buffer: u32,
+    /// The container's own memory limit, bytes; None when unlimited.
+    pub memory_limit: Option<u64>,
+    /// The host's memory, which Docker reports as the limit of an unlimited container.
+    pub host_memory: Option<u64>,
+    pub online_cpus: Option<u32>,
+    /// Set when this history started because an earlier one was dropped.
+    pub history_loss: Option<HistoryLoss>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pids_expand_from_their_change_list_and_times_from_deltas() {
+        let c = Columns {
+            t0_ms: 1000,
+            dt_ms: vec![0, 1000, 1010],
+            cpu_pct: vec![Some(1.0), None, Some(2.5)],
+            mem_kib: vec![Some(1), Some(2), None],
+            net_rx_bps: vec![None; 3],
+            net_tx_bps: vec![None; 3],
+            blk_read_bps: vec![None; 3],
+            blk_write_bps: vec![None; 3],
+            pids_changes: vec![(0, Some(2)), (2, None)],
+        };
+        assert_eq!(c.times_ms(), vec![1000, 2000, 3010]);
+        assert_eq!(c.pids(), vec![Some(2), Some(2), None]);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"cpu_pct\":[1.0,null,2.5]"), "{json}");
+        assert_eq!(serde_json::from_str::<Columns>(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn run_states_cross_the_wire_tagged() {
+        let s = RunState::Exited { exit_code: Some(137), at_ms: Some(5), oom_killed: true };
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"state":"exited","exit_code":137,"at_ms":5,"oom_killed":true}"#);
+        assert!(RunState::Paused.is_running());
+        assert!(!RunState::Removed.is_running());
+    }
+}

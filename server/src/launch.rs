@@ -1,0 +1,191 @@
+//! One owner of the server's state: [`Binnacle::start`] turns settings into
+//! hosts, the metrics engine, authentication and the router, and starts the
+//! background work (host monitors, event watchers, the idle sweeper), which
+//! stops when the `Binnacle` is dropped or shut down.
+
+use std::sync::Arc;
+
+use app::{App, shell};
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderValue, Request, header};
+use axum::routing::{get, post};
+use engine::{BollardEngine, ContainerStatsManager, Hosts};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use wire::HostName;
+
+use crate::auth::{self, Auth, AuthMode};
+use crate::health::healthz;
+use crate::http::{base_path, errors, guard};
+use crate::settings::Settings;
+
+/// Everything a request handler may need.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub hosts: Arc<Hosts>,
+    pub metrics: Arc<ContainerStatsManager>,
+    /// `BINNACLE_READ_ONLY`.
+    pub read_only: bool,
+    pub auth: Arc<Auth>,
+    /// Host names that reach this Binnacle (checked in `none` auth mode).
+    pub allowed_hosts: Arc<guard::AllowedHosts>,
+}
+
+/// A started Binnacle: its state and its background work.
+pub struct Binnacle {
+    pub state: AppState,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Binnacle {
+    /// Builds and starts everything the settings describe. Call inside a
+    /// tokio runtime. On a bad setting, returns one line that names it.
+    pub fn start(settings: &Settings, leptos_options: LeptosOptions) -> Result<Binnacle, String> {
+        // Before any route list is made: pages, assets and server functions live under it.
+        app::base::set_base_path(settings.base_path.clone());
+        let auth = Auth::from_config(settings.auth_config())?;
+        let local = HostName::parse("local").map_err(|e| e.to_string())?;
+        let engine = BollardEngine::connect(local.clone(), &settings.docker_host)
+            .map_err(|reason| format!("error: invalid value for DOCKER_HOST: {reason}"))?;
+        let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        hosts.spawn_monitors(settings.engine_check_interval, stop_rx.clone());
+        let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());
+        metrics.spawn_background(stop_rx);
+        if settings.read_only {
+            tracing::info!("read-only mode: container actions are refused");
+        }
+        let state = AppState {
+            leptos_options,
+            hosts,
+            metrics,
+            read_only: settings.read_only,
+            auth,
+            allowed_hosts: Arc::new(guard::AllowedHosts { extra: settings.allowed_hosts.0.clone() }),
+        };
+        Ok(Binnacle { state, stop })
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then stops the background work.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = self.router();
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.shutdown();
+        served
+    }
+
+    /// Stops the monitors, watchers and collectors.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        self.state.metrics.stop_all();
+    }
+}
+
+impl Drop for Binnacle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The whole HTTP surface: pages, server functions under `/api`, static
+/// assets, login and `/healthz`, inside the layers every answer passes.
+pub fn router(state: AppState) -> Router {
+    let base = app::base::base_path();
+    let routes = generate_route_list(App);
+    let hosts = state.hosts.clone();
+    let metrics = state.metrics.clone();
+    let read_only = app::api::ssr::ReadOnly(state.read_only);
+    let options = state.leptos_options.clone();
+    let auth = state.auth.clone();
+    let none_mode = auth.mode() == AuthMode::None;
+    let allowed_hosts = state.allowed_hosts.clone();
+    let mut app = Router::new()
+        .route(&format!("{base}/healthz"), get(healthz))
+        .route(&format!("{base}/login"), get(auth::login_form).post(auth::login))
+        .route(&format!("{base}/logout"), post(auth::logout))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(hosts.clone());
+                provide_context(metrics.clone());
+                provide_context(read_only);
+            },
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Innermost: server functions' errors get the status of their kind.
+        .layer(axum::middleware::from_fn(errors::api_error_statuses))
+        .layer(axum::middleware::from_fn(guard::server_fn_guard))
+        // Bodies are read (and bounded) only for those who may send them.
+        .layer(axum::middleware::from_fn(guard::limit_body))
+        .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth));
+    if none_mode {
+        app = app.layer(axum::middleware::from_fn_with_state(allowed_hosts, guard::loopback_host_only));
+    }
+    let app = app
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // Pages set their own policy, with the nonce of their scripts.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
+            ),
+        ))
+        // Metrics pages, the wasm and the CSS shrink 3-5x on the wire.
+        .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<axum::body::Body>| {
+                    // The path only: a query can hold a login's `next`.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG).latency_unit(tower_http::LatencyUnit::Millis)),
+        )
+        .with_state(state);
+    if base.is_empty() {
+        return app;
+    }
+    Router::new().fallback_service(app).layer(axum::middleware::from_fn(base_path::strip_base_path))
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
