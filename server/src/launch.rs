@@ -46,13 +46,22 @@ impl Binnacle {
     /// Builds and starts everything the settings describe. Call inside a
     /// tokio runtime. On a bad setting, returns one line that names it.
     pub fn start(settings: &Settings, leptos_options: LeptosOptions) -> Result<Binnacle, String> {
-        // Before any route list is made: pages, assets and server functions live under it.
-        app::base::set_base_path(settings.base_path.clone());
-        let auth = Auth::from_config(settings.auth_config())?;
         let local = HostName::parse("local").map_err(|e| e.to_string())?;
         let engine = BollardEngine::connect(local.clone(), &settings.docker_host)
             .map_err(|reason| format!("error: invalid value for DOCKER_HOST: {reason}"))?;
-        let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
+        Self::start_with_hosts(settings, leptos_options, Hosts::builder().host(local, Arc::new(engine)).build())
+    }
+
+    /// The same with the hosts given (tests wrap the real engine, e.g. to
+    /// count the calls that reach Docker).
+    pub fn start_with_hosts(
+        settings: &Settings,
+        leptos_options: LeptosOptions,
+        hosts: Arc<Hosts>,
+    ) -> Result<Binnacle, String> {
+        // Before any route list is made: pages, assets and server functions live under it.
+        app::base::set_base_path(settings.base_path.clone());
+        let auth = Auth::from_config(settings.auth_config())?;
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         hosts.spawn_monitors(settings.engine_check_interval, stop_rx.clone());
         let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());

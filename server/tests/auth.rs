@@ -191,3 +191,36 @@ async fn behind_a_trusted_https_proxy_the_cookie_is_secure_and_the_client_addres
     let a = send(&s, "192.0.2.1", req(PASSWORD, "198.51.100.12")).await;
     assert!(!a.headers[header::SET_COOKIE].to_str().unwrap().contains("Secure"));
 }
+
+fn login_with_next(password: &str, next: &str) -> Request<Body> {
+    let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    let body = format!("password={}&next={next}", password.replace(' ', "+"));
+    Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_next_with_control_characters_logs_in_and_goes_home() {
+    let s = password_state();
+    for next in ["/x\r\nSet-Cookie: evil=1", "/\t/evil.example", "/a\nb"] {
+        let a = send(&s, "192.0.2.20", login_with_next(PASSWORD, next)).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{next:?}: {}", a.body);
+        assert_eq!(a.headers[header::LOCATION], "/", "{next:?}");
+        let cookie = a.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(cookie.starts_with("binnacle_session=") && !cookie.contains("evil"), "{cookie}");
+    }
+}
+
+#[tokio::test]
+async fn a_next_that_leaves_the_site_is_not_followed_after_login() {
+    let s = password_state();
+    for next in ["//evil.example", "/\\evil.example", "https://evil.example/", "javascript:alert(1)"] {
+        let a = send(&s, "192.0.2.21", login_with_next(PASSWORD, next)).await;
+        assert_eq!(a.headers[header::LOCATION], "/", "{next:?}");
+    }
+    // The login page carries only a safe next in its form.
+    let page = send(&s, "192.0.2.21", get("/login?next=%2F%09%2Fevil.example", None)).await;
+    assert!(page.body.contains(r#"name="next" value="/""#), "{}", page.body);
+}

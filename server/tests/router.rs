@@ -258,3 +258,27 @@ async fn a_malformed_cursor_is_a_validation_error_before_any_docker_call() {
         assert_eq!(json["kind"], "invalid", "{body}: {answer}");
     }
 }
+
+async fn get_with_host(state: &Binnacle, uri: &str, host: &str) -> StatusCode {
+    let req = Request::get(uri).header("host", host).body(Body::empty()).unwrap();
+    state.router().oneshot(req).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn without_authentication_only_loopback_names_are_served() {
+    let open = state_for(&support::docker_host());
+    for host in ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "localhost"] {
+        assert_eq!(get_with_host(&open, "/healthz", host).await, StatusCode::OK, "{host}");
+    }
+    // A page elsewhere pointing its own name at 127.0.0.1 (DNS rebinding).
+    for host in ["evil.example", "evil.example:3000", "192.168.1.20:3000"] {
+        assert_eq!(get_with_host(&open, "/healthz", host).await, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert_eq!(get_with_host(&open, "/", host).await, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+    let allowed = support::start(&["--auth", "none", "--allowed-hosts", "dash.lan", "--docker-host", &support::docker_host()]);
+    assert_eq!(get_with_host(&allowed, "/healthz", "dash.lan:3000").await, StatusCode::OK);
+    assert_eq!(get_with_host(&allowed, "/healthz", "evil.example").await, StatusCode::MISDIRECTED_REQUEST);
+    // With a password, the session cookie (SameSite=Strict, host-bound) is the guard.
+    let password = support::start(&["--auth", "password", "--password", "pw", "--listen", "0.0.0.0:3000"]);
+    assert_eq!(get_with_host(&password, "/healthz", "dash.example").await, StatusCode::OK);
+}

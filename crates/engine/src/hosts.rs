@@ -36,7 +36,7 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
-            read: Duration::from_millis(800),
+            read: Duration::from_millis(700),
             action: Duration::from_secs(75),
             check: Duration::from_secs(2),
             retry_down: Duration::from_secs(1),

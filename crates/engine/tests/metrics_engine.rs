@@ -184,3 +184,78 @@ async fn an_unknown_container_is_not_found_and_watches_nothing() {
     assert!(err.is_not_found());
     assert_eq!(m.stats().watched, 0);
 }
+
+async fn read_by(m: &ContainerStatsManager, id: &str) -> MetricsPage {
+    m.metrics(&HostName::parse("local").unwrap(), &ContainerId::parse(id).unwrap(), None).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_name_means_the_container_that_has_it_now() {
+    let _turn = TURN.lock().await;
+    let name = format!("binnacle-metrics-reused-{}", std::process::id());
+    let run = || {
+        docker(&[
+            "run", "-d", "--label", "binnacle.test=metrics", "--stop-timeout", "1", "--name", &name, &image(), "sh", "-c", IDLE,
+        ])
+    };
+    let old = run();
+    let m = manager();
+    let first = read_by(&m, &name).await;
+    assert_eq!(first.id.as_str(), old);
+
+    // docker rm -f web && docker run --name web ...
+    docker(&["rm", "-f", &old]);
+    let new = run();
+    let _cleanup = TestContainer(new.clone());
+    let start = Instant::now();
+    let mut page = read_by(&m, &name).await;
+    while page.id.as_str() != new && start.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        page = read_by(&m, &name).await;
+    }
+    assert_eq!(page.id.as_str(), new, "the name means the new container after {:?}", start.elapsed());
+    assert_eq!(page.state, RunState::Running);
+    assert_ne!(page.epoch, first.epoch);
+    // The removed one stays readable by its full id.
+    let gone = read_by(&m, &old).await;
+    assert_eq!((gone.state, gone.epoch), (RunState::Removed, first.epoch));
+}
+
+#[tokio::test]
+async fn every_run_of_two_seconds_in_a_restart_loop_leaves_a_point() {
+    let _turn = TURN.lock().await;
+    let c = TestContainer::run("loop", "sleep 2");
+    // `--restart` cannot be passed through `run`: set it afterwards.
+    docker(&["update", "--restart", "always", &c.0]);
+    docker(&["start", &c.0]);
+    let m = manager();
+    let _ = read(&m, &c).await;
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let page = read(&m, &c).await;
+
+    // Runs are the spans between a start and the stop after it.
+    let mut runs = Vec::new();
+    let mut open: Option<&wire::Marker> = None;
+    for mk in &page.markers {
+        match mk.kind {
+            MarkerKind::Start | MarkerKind::Restart => open = Some(mk),
+            MarkerKind::Stop => {
+                if let Some(start) = open.take() {
+                    runs.push((start, mk));
+                }
+            }
+            _ => {}
+        }
+    }
+    let long_runs: Vec<_> = runs.iter().filter(|(s, e)| e.t_ms - s.t_ms >= 2000).collect();
+    assert!(long_runs.len() >= 3, "runs seen: {:?}", runs.iter().map(|(s, e)| e.t_ms - s.t_ms).collect::<Vec<_>>());
+    for (start, stop) in &long_runs {
+        let points = stop.before_seq - start.before_seq;
+        assert!(points >= 1, "a run of {} ms left no point", stop.t_ms - start.t_ms);
+    }
+    eprintln!(
+        "{} runs of 2 s or more, points per run: {:?}",
+        long_runs.len(),
+        long_runs.iter().map(|(s, e)| e.before_seq - s.before_seq).collect::<Vec<_>>()
+    );
+}

@@ -137,13 +137,26 @@ pub struct ContainerDetails {
     pub read_only: bool,
 }
 
-/// Lifecycle actions the UI offers.
+/// Lifecycle actions the UI offers. On the wire, exactly `"start"`,
+/// `"stop"` or `"restart"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum ContainerAction {
     Start,
     Stop,
     Restart,
+}
+
+impl TryFrom<String> for ContainerAction {
+    type Error = &'static str;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "start" => Ok(ContainerAction::Start),
+            "stop" => Ok(ContainerAction::Stop),
+            "restart" => Ok(ContainerAction::Restart),
+            _ => Err("action must be \"start\", \"stop\" or \"restart\""),
+        }
+    }
 }
 
 impl ContainerAction {
@@ -193,6 +206,15 @@ mod tests {
         assert_eq!(format_unix_utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_unix_utc(1_795_470_000), "2026-11-23 21:40 UTC");
         assert_eq!(format_unix_utc(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn actions_are_exactly_their_lowercase_names() {
+        assert_eq!(serde_json::from_str::<ContainerAction>(r#""restart""#).unwrap(), ContainerAction::Restart);
+        assert_eq!(serde_json::to_string(&ContainerAction::Stop).unwrap(), r#""stop""#);
+        for bad in [r#""kill""#, r#""START""#, r#"{"start": null}"#, "1", "null"] {
+            assert!(serde_json::from_str::<ContainerAction>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

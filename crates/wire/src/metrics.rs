@@ -8,10 +8,56 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ContainerId, HostName};
 
 /// Where a reader is: "I have everything of history `epoch` before `seq`".
+/// Read only from a JSON object (never positionally from an array).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CursorObject")]
 pub struct MetricsCursor {
     pub epoch: u64,
     pub seq: u64,
+}
+
+/// `{"epoch": E, "seq": S}` and nothing else.
+struct CursorObject {
+    epoch: u64,
+    seq: u64,
+}
+
+impl From<CursorObject> for MetricsCursor {
+    fn from(c: CursorObject) -> Self {
+        MetricsCursor { epoch: c.epoch, seq: c.seq }
+    }
+}
+
+impl<'de> Deserialize<'de> for CursorObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = CursorObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object {\"epoch\": E, \"seq\": S}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CursorObject, A::Error> {
+                use serde::de::Error;
+                let (mut epoch, mut seq) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    let slot = match key.as_str() {
+                        "epoch" => &mut epoch,
+                        "seq" => &mut seq,
+                        other => return Err(A::Error::unknown_field(other, &["epoch", "seq"])),
+                    };
+                    if slot.is_some() {
+                        return Err(A::Error::custom(format!("duplicate field `{key}`")));
+                    }
+                    *slot = Some(map.next_value::<u64>()?);
+                }
+                Ok(CursorObject {
+                    epoch: epoch.ok_or_else(|| A::Error::missing_field("epoch"))?,
+                    seq: seq.ok_or_else(|| A::Error::missing_field("seq"))?,
+                })
+            }
+        }
+        d.deserialize_map(Fields)
+    }
 }
 
 /// Largest epoch or seq accepted: JavaScript numbers are exact up to 2^53.
@@ -196,6 +242,15 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains("\"cpu_pct\":[1.0,null,2.5]"), "{json}");
         assert_eq!(serde_json::from_str::<Columns>(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn a_cursor_is_an_object_of_two_whole_numbers_and_nothing_else() {
+        let ok: MetricsCursor = serde_json::from_str(r#"{"seq": 2, "epoch": 1}"#).unwrap();
+        assert_eq!(ok, MetricsCursor { epoch: 1, seq: 2 });
+        for bad in ["[1, 2]", r#"{"epoch": 1}"#, r#"{"epoch": 1, "seq": 2, "x": 3}"#, r#"{"epoch": 1, "epoch": 1, "seq": 2}"#, r#"{"epoch": -1, "seq": 2}"#, r#"{"epoch": 1.5, "seq": 2}"#, "null", r#""1:2""#] {
+            assert!(serde_json::from_str::<MetricsCursor>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

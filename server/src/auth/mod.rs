@@ -103,7 +103,9 @@ impl Auth {
                         hash_password(&once)?
                     }
                 };
-                Some(PasswordCheck::new(SecretString::from(phc)))
+                Some(PasswordCheck::new(&SecretString::from(phc)).map_err(|e| {
+                    format!("error: invalid value for BINNACLE_PASSWORD_HASH: {e} (make one with `binnacle hash-password`)")
+                })?)
             }
             AuthMode::None => {
                 if !config.listen.ip().is_loopback() {

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Argon2, Block};
 use rand_core::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
@@ -35,15 +35,49 @@ pub fn hash_password(password: &str) -> Result<String, String> {
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
-/// Checks `phc` is an argon2 PHC string.
+/// Checks `phc` is an argon2 PHC string Binnacle can verify against.
 pub fn check_phc(phc: &str) -> Result<(), String> {
-    PasswordHash::new(phc).map(|_| ()).map_err(|e| e.to_string())
+    Phc::parse(phc).map(|_| ())
+}
+
+/// The configured password hash, parsed once.
+struct Phc {
+    argon2: Argon2<'static>,
+    blocks: usize,
+    salt: Vec<u8>,
+    expected: Output,
+}
+
+impl Phc {
+    fn parse(phc: &str) -> Result<Phc, String> {
+        let hash = PasswordHash::new(phc).map_err(|e| e.to_string())?;
+        let algorithm = argon2::Algorithm::try_from(hash.algorithm).map_err(|e| e.to_string())?;
+        let version = hash.version.map(argon2::Version::try_from).transpose().map_err(|e| e.to_string())?.unwrap_or_default();
+        let params = argon2::Params::try_from(&hash).map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 64];
+        let salt = hash.salt.ok_or("no salt")?.decode_b64(&mut buf).map_err(|e| e.to_string())?.to_vec();
+        let expected = hash.hash.ok_or("no hash")?;
+        let blocks = params.block_count();
+        Ok(Phc { argon2: Argon2::new(algorithm, version, params), blocks, salt, expected })
+    }
+
+    /// Hashes `password` in `memory` (reused between checks) and compares
+    /// in constant time.
+    fn matches(&self, password: &[u8], memory: &mut [Block]) -> bool {
+        let mut out = vec![0u8; self.expected.len()];
+        self.argon2.hash_password_into_with_memory(password, &self.salt, &mut out, memory).is_ok()
+            && Output::new(&out).is_ok_and(|computed| computed == self.expected)
+    }
 }
 
 /// The configured password, as its hash, and the bound on verifying it.
+/// Each check needs the hash's memory cost (19 MiB by default): at most one
+/// check per core runs at once, each in a buffer kept for the next, so the
+/// memory is allocated once per core and never churns.
 pub struct PasswordCheck {
-    hash: SecretString,
+    phc: Arc<Phc>,
     slots: Semaphore,
+    buffers: Mutex<Vec<Vec<Block>>>,
     waiting: AtomicUsize,
     verified: AtomicU64,
 }
@@ -57,9 +91,15 @@ pub enum Admission {
 }
 
 impl PasswordCheck {
-    pub fn new(hash: SecretString) -> Self {
+    pub fn new(phc: &SecretString) -> Result<Self, String> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        PasswordCheck { hash, slots: Semaphore::new(cores), waiting: AtomicUsize::new(0), verified: AtomicU64::new(0) }
+        Ok(PasswordCheck {
+            phc: Arc::new(Phc::parse(phc.expose_secret())?),
+            slots: Semaphore::new(cores),
+            buffers: Mutex::new(Vec::new()),
+            waiting: AtomicUsize::new(0),
+            verified: AtomicU64::new(0),
+        })
     }
 
     /// Verifications run so far (for tests and health).
@@ -78,14 +118,17 @@ impl PasswordCheck {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         let _permit = permit.ok()?;
         self.verified.fetch_add(1, Ordering::SeqCst);
-        let hash = self.hash.clone();
-        tokio::task::spawn_blocking(move || {
-            PasswordHash::new(hash.expose_secret())
-                .map(|parsed| Argon2::default().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
+        let phc = self.phc.clone();
+        let reused = self.buffers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut memory = reused.unwrap_or_else(|| vec![Block::default(); phc.blocks]);
+        let (ok, memory) = tokio::task::spawn_blocking(move || {
+            let ok = phc.matches(password.expose_secret().as_bytes(), &mut memory);
+            (ok, memory)
         })
         .await
-        .ok()
+        .ok()?;
+        self.buffers.lock().unwrap_or_else(|p| p.into_inner()).push(memory);
+        Some(ok)
     }
 }
 
@@ -190,15 +233,26 @@ mod tests {
         IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n))
     }
 
-    #[test]
-    fn hashes_verify_and_are_salted() {
+    #[tokio::test]
+    async fn hashes_verify_and_are_salted() {
         let a = hash_password("s3cret").unwrap();
         let b = hash_password("s3cret").unwrap();
         assert_ne!(a, b);
         assert!(a.starts_with("$argon2id$"));
-        let parsed = PasswordHash::new(&a).unwrap();
-        assert!(Argon2::default().verify_password(b"s3cret", &parsed).is_ok());
-        assert!(Argon2::default().verify_password(b"wrong", &parsed).is_err());
+        let check = PasswordCheck::new(&SecretString::from(a)).unwrap();
+        assert_eq!(check.verify(SecretString::from("s3cret")).await, Some(true));
+        assert_eq!(check.verify(SecretString::from("wrong")).await, Some(false));
+        assert_eq!(check.verify(SecretString::from("s3cret")).await, Some(true), "a reused buffer verifies too");
+        assert_eq!(check.verified(), 3);
+    }
+
+    #[test]
+    fn hashes_made_elsewhere_verify_too() {
+        // argon2id, m=19456 t=2 p=1, as `binnacle hash-password` and most tools make them; "password".
+        let phc = hash_password("password").unwrap();
+        assert!(check_phc(&phc).is_ok());
+        assert!(check_phc("$argon2id$v=19$m=19456,t=2,p=1$bm9zYWx0$").is_err());
+        assert!(check_phc("not a hash").is_err());
     }
 
     #[test]
