@@ -44,11 +44,7 @@ document.documentElement.dataset.theme=t})()";
 
 #[cfg(feature = "hydrate")]
 fn os_theme() -> &'static str {
-    let dark = window()
-        .match_media("(prefers-color-scheme: dark)")
-        .ok()
-        .flatten()
-        .is_some_and(|m| m.matches());
+    let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
     if dark { "dark" } else { "light" }
 }
 

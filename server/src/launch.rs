@@ -197,4 +197,3 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
 }
-

@@ -22,7 +22,12 @@ async fn main() -> ExitCode {
         }
     };
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(colour).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 
     if let Some(Command::HashPassword) = settings.command {
         return hash_password_from_stdin();

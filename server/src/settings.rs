@@ -35,8 +35,12 @@ pub struct Settings {
     pub session_ttl: Duration,
 
     /// The header a trusted reverse proxy puts the authenticated user in.
-    #[arg(long, env = "BINNACLE_FORWARD_AUTH_HEADER", value_name = "BINNACLE_FORWARD_AUTH_HEADER",
-          default_value = "Remote-User")]
+    #[arg(
+        long,
+        env = "BINNACLE_FORWARD_AUTH_HEADER",
+        value_name = "BINNACLE_FORWARD_AUTH_HEADER",
+        default_value = "Remote-User"
+    )]
     pub forward_auth_header: String,
 
     /// Reverse proxies whose forwarded headers are believed: CIDRs or
@@ -63,8 +67,12 @@ pub struct Settings {
     pub listen: SocketAddr,
 
     /// Docker engine address of the host named "local": unix:///path or tcp://host:port.
-    #[arg(long = "docker-host", env = "DOCKER_HOST", value_name = "DOCKER_HOST",
-          default_value = "unix:///var/run/docker.sock")]
+    #[arg(
+        long = "docker-host",
+        env = "DOCKER_HOST",
+        value_name = "DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock"
+    )]
     pub docker_host: String,
 
     /// How often a reachable engine is checked (an unreachable one backs off 1 s to 30 s).
@@ -174,8 +182,7 @@ pub fn parse_cidrs(raw: &str) -> Result<Cidrs, String> {
 
 /// Durations are written like `500ms`, `1s`, `30m`, `2h`.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(raw.trim())
-        .map_err(|e| format!("{e} (write durations like 1s, 500ms, 30m)"))?;
+    let d = humantime::parse_duration(raw.trim()).map_err(|e| format!("{e} (write durations like 1s, 500ms, 30m)"))?;
     if d.is_zero() {
         return Err("must be greater than zero".into());
     }
@@ -234,9 +241,7 @@ impl Settings {
         T: Into<std::ffi::OsString> + Clone,
     {
         Settings::try_parse_from(args).map_err(|e| match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                e.exit()
-            }
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => e.exit(),
             _ => e.render().to_string().lines().next().unwrap_or("error: invalid settings").to_string(),
         })
     }

@@ -59,7 +59,8 @@ fn counted(args: &[&str]) -> (Binnacle, Arc<Counting>) {
         calls: AtomicUsize::new(0),
     });
     let hosts = Hosts::builder().host(local, engine.clone()).build();
-    let settings = server::settings::Settings::from_args(std::iter::once("binnacle").chain(args.iter().copied())).unwrap();
+    let settings =
+        server::settings::Settings::from_args(std::iter::once("binnacle").chain(args.iter().copied())).unwrap();
     let options = leptos::config::LeptosOptions::builder().output_name("binnacle").build();
     (Binnacle::start_with_hosts(&settings, options, hosts).unwrap(), engine)
 }
@@ -95,9 +96,31 @@ fn assert_error_shape(a: &Answer, context: &str) -> ApiError {
 /// Bodies no endpoint accepts.
 fn malformed_for_all() -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = [
-        "", " ", "\n", "null", "true", "false", "0", "-1", "1e400", "\"text\"", "[]", "[\"local\", \"abc\"]",
-        "{", "}", "{\"host\":", "{\"host\": \"local\"", "{} x", "{}{}", "{},", "{'host': 'local'}",
-        "{host: \"local\"}", "{\"unknown\": 1}", "{\"\": 1}", "\u{feff}{}", "{\"host\": \"local\", \"id\": \"abc\"} trailing",
+        "",
+        " ",
+        "\n",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "1e400",
+        "\"text\"",
+        "[]",
+        "[\"local\", \"abc\"]",
+        "{",
+        "}",
+        "{\"host\":",
+        "{\"host\": \"local\"",
+        "{} x",
+        "{}{}",
+        "{},",
+        "{'host': 'local'}",
+        "{host: \"local\"}",
+        "{\"unknown\": 1}",
+        "{\"\": 1}",
+        "\u{feff}{}",
+        "{\"host\": \"local\", \"id\": \"abc\"} trailing",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -114,7 +137,7 @@ fn malformed_for_container(extra_ok: &str) -> Vec<String> {
     let with = |fields: &str| format!("{{{fields}{extra_ok}}}");
     vec![
         with(&format!("\"id\": \"{ok_id}\"")), // host missing
-        with("\"host\": \"local\""),             // id missing
+        with("\"host\": \"local\""),           // id missing
         with(&format!("\"host\": null, \"id\": \"{ok_id}\"")),
         with("\"host\": \"local\", \"id\": null"),
         with(&format!("\"host\": 1, \"id\": \"{ok_id}\"")),
@@ -168,11 +191,22 @@ fn malformed_cursors() -> Vec<String> {
 
 fn malformed_actions() -> Vec<String> {
     let body = |action: &str| format!("{{\"host\": \"local\", \"id\": \"abc\", \"action\": {action}}}");
-    let mut out: Vec<String> =
-        ["\"kill\"", "\"\"", "\"START\"", "\"Start\"", "\"start \"", "1", "null", "true", "[\"start\"]", "{\"start\": 1}", "\"remove\""]
-            .iter()
-            .map(|a| body(a))
-            .collect();
+    let mut out: Vec<String> = [
+        "\"kill\"",
+        "\"\"",
+        "\"START\"",
+        "\"Start\"",
+        "\"start \"",
+        "1",
+        "null",
+        "true",
+        "[\"start\"]",
+        "{\"start\": 1}",
+        "\"remove\"",
+    ]
+    .iter()
+    .map(|a| body(a))
+    .collect();
     out.push("{\"host\": \"local\", \"id\": \"abc\"}".into()); // action missing
     out
 }
@@ -201,9 +235,20 @@ async fn malformed_bodies_are_400_with_the_json_error_and_reach_nothing() {
     }
     // It takes no arguments: any field is unknown.
     for body in [
-        r#"{"host": "local"}"#, r#"{"id": "abc"}"#, r#"{"host": null}"#, r#"{"cursor": null}"#, r#"{"all": true}"#,
-        r#"{"filters": {}}"#, r#"{"limit": 10}"#, r#"{"__proto__": {}}"#, r#"{"constructor": 1}"#, r#"{" ": 1}"#,
-        r#"{"0": 0}"#, r#"{"host": "local", "host": "local"}"#, r#"{"a": [1, 2, 3]}"#, r#"{"nested": {"deeper": {}}}"#,
+        r#"{"host": "local"}"#,
+        r#"{"id": "abc"}"#,
+        r#"{"host": null}"#,
+        r#"{"cursor": null}"#,
+        r#"{"all": true}"#,
+        r#"{"filters": {}}"#,
+        r#"{"limit": 10}"#,
+        r#"{"__proto__": {}}"#,
+        r#"{"constructor": 1}"#,
+        r#"{" ": 1}"#,
+        r#"{"0": 0}"#,
+        r#"{"host": "local", "host": "local"}"#,
+        r#"{"a": [1, 2, 3]}"#,
+        r#"{"nested": {"deeper": {}}}"#,
         r#"{"x": "y"} "#,
     ] {
         cases.push(("list_containers", body.as_bytes().to_vec()));
@@ -258,7 +303,11 @@ async fn every_error_status_has_the_same_json_shape() {
         seen.push((expected.as_u16(), assert_error_shape(&a, what).kind));
     };
 
-    check(send(&open, post("/api/container_metrics", "{\"host\": 1}")).await, StatusCode::BAD_REQUEST, "malformed body");
+    check(
+        send(&open, post("/api/container_metrics", "{\"host\": 1}")).await,
+        StatusCode::BAD_REQUEST,
+        "malformed body",
+    );
     check(send(&password, post("/api/list_containers", "{}")).await, StatusCode::UNAUTHORIZED, "no session");
     let cross = Request::post("/api/list_containers")
         .header(header::CONTENT_TYPE, "application/json")
@@ -282,7 +331,10 @@ async fn every_error_status_has_the_same_json_shape() {
         .body(chunked(200_000))
         .unwrap();
     check(send(&open, req).await, StatusCode::PAYLOAD_TOO_LARGE, "over the limit, chunked");
-    let text = Request::post("/api/list_containers").header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
+    let text = Request::post("/api/list_containers")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
     check(send(&open, text).await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/plain");
     let rebinding = Request::post("/api/list_containers")
         .header(header::CONTENT_TYPE, "application/json")

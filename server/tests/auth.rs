@@ -18,8 +18,18 @@ const PASSWORD: &str = "correct horse battery staple";
 fn state(mode: &str, ttl: &str, trusted: &str) -> Binnacle {
     let docker_host = support::docker_host();
     support::start(&[
-        "--auth", mode, "--password", PASSWORD, "--session-ttl", ttl, "--trusted-proxies", trusted,
-        "--listen", "0.0.0.0:3000", "--docker-host", &docker_host,
+        "--auth",
+        mode,
+        "--password",
+        PASSWORD,
+        "--session-ttl",
+        ttl,
+        "--trusted-proxies",
+        trusted,
+        "--listen",
+        "0.0.0.0:3000",
+        "--docker-host",
+        &docker_host,
     ])
 }
 
@@ -75,7 +85,10 @@ async fn nothing_but_login_assets_and_healthz_answers_without_a_session() {
     // An unknown path is not revealed as 404 before authentication.
     assert_eq!(send(&s, "192.0.2.1", get("/no/such/page", None)).await.status, StatusCode::SEE_OTHER);
     assert_eq!(send(&s, "192.0.2.1", get("/pkg/binnacle.wasm", None)).await.status, StatusCode::UNAUTHORIZED);
-    let api = Request::post("/api/list_containers").header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap();
+    let api = Request::post("/api/list_containers")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
     assert_eq!(send(&s, "192.0.2.1", api).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(send(&s, "192.0.2.1", get("/healthz", None)).await.status, StatusCode::OK);
     let login = send(&s, "192.0.2.1", get("/login", None)).await;

@@ -43,7 +43,10 @@ async fn pages_and_their_assets_live_under_the_base_path() {
     for outside in ["/elsewhere", "/binnaclex", "/pkg/binnacle.css", "/healthz"] {
         assert_eq!(send(&s, get(outside)).await.0, StatusCode::NOT_FOUND, "{outside}");
     }
-    let direct = Request::post("/api/list_containers").header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap();
+    let direct = Request::post("/api/list_containers")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
     assert_eq!(send(&s, direct).await.0, StatusCode::NOT_FOUND, "server functions only under the base");
 }
 

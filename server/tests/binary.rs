@@ -18,7 +18,14 @@ fn help_shows_the_log_filter_example() {
 fn the_log_filter_example_turns_on_the_engines_debug_lines() {
     // An engine that is not there: the engine logs each failed check at debug.
     let mut child = Command::new(BIN)
-        .args(["--auth", "none", "--listen", "127.0.0.1:0", "--docker-host", "unix:///tmp/binnacle-no-engine-here.sock"])
+        .args([
+            "--auth",
+            "none",
+            "--listen",
+            "127.0.0.1:0",
+            "--docker-host",
+            "unix:///tmp/binnacle-no-engine-here.sock",
+        ])
         .env("BINNACLE_LOG", server::settings::LOG_EXAMPLE)
         .env_remove("RUST_LOG")
         .stderr(Stdio::piped())

@@ -61,7 +61,18 @@ async fn pages_answer_within_a_second_and_collection_resumes_within_3_s_when_doc
     }
     let image = std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into());
     let out = Command::new("docker")
-        .args(["run", "-d", "--restart", "always", "--label", "binnacle.test=restart", &image, "sh", "-c", "while true; do sleep 1; done"])
+        .args([
+            "run",
+            "-d",
+            "--restart",
+            "always",
+            "--label",
+            "binnacle.test=restart",
+            &image,
+            "sh",
+            "-c",
+            "while true; do sleep 1; done",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -96,7 +107,8 @@ async fn pages_answer_within_a_second_and_collection_resumes_within_3_s_when_doc
     // 2. dockerd is killed and started again; pages are asked all along.
     sh("pkill -KILL -x dockerd");
     let t = Instant::now();
-    let running = || Command::new("pgrep").args(["-x", "dockerd"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let running =
+        || Command::new("pgrep").args(["-x", "dockerd"]).output().map(|o| o.status.success()).unwrap_or(false);
     while (running() || docker_ok()) && t.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -127,7 +139,10 @@ async fn pages_answer_within_a_second_and_collection_resumes_within_3_s_when_doc
     let (hung_uri, hung_max) = hung.max();
     let (restart_uri, restart_max) = restarting.max();
     eprintln!("slowest answer while dockerd hung: {hung_uri} in {hung_max:?} ({} asked)", hung.0.len());
-    eprintln!("slowest answer while dockerd restarted: {restart_uri} in {restart_max:?} ({} asked)", restarting.0.len());
+    eprintln!(
+        "slowest answer while dockerd restarted: {restart_uri} in {restart_max:?} ({} asked)",
+        restarting.0.len()
+    );
     eprintln!("collection resumed {resumed:?} after dockerd answered again");
     assert!(hung_max < Duration::from_secs(1), "{hung_uri} took {hung_max:?} while dockerd hung");
     assert!(restart_max < Duration::from_secs(1), "{restart_uri} took {restart_max:?} while dockerd restarted");

@@ -98,8 +98,7 @@ async fn binnacle_picks_the_engine_up_when_it_comes_back() {
 #[tokio::test]
 async fn a_malformed_id_is_a_validation_error_as_json() {
     let state = state_for("unix:///var/run/docker.sock");
-    let (status, body) =
-        post_json(&state, "/api/container_details", r#"{"host":"local","id":"../../etc"}"#).await;
+    let (status, body) = post_json(&state, "/api/container_details", r#"{"host":"local","id":"../../etc"}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["kind"], "invalid", "{body}");
@@ -108,8 +107,7 @@ async fn a_malformed_id_is_a_validation_error_as_json() {
 #[tokio::test]
 async fn an_unknown_container_is_not_found_as_json() {
     let state = state_for("unix:///var/run/docker.sock");
-    let (status, body) =
-        post_json(&state, "/api/container_details", r#"{"host":"local","id":"binnacle-nope"}"#).await;
+    let (status, body) = post_json(&state, "/api/container_details", r#"{"host":"local","id":"binnacle-nope"}"#).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["kind"], "not_found", "{body}");
@@ -159,7 +157,8 @@ async fn a_cross_site_post_to_a_server_function_is_refused() {
 async fn form_and_text_plain_posts_to_server_functions_are_refused() {
     let state = state_for("unix:///var/run/docker.sock");
     for ct in ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"] {
-        let (status, _) = post_with(&state, "/api/container_action", &[("content-type", ct)], "host=local&id=x&action=stop").await;
+        let (status, _) =
+            post_with(&state, "/api/container_action", &[("content-type", ct)], "host=local&id=x&action=stop").await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}");
     }
 }
@@ -170,7 +169,12 @@ async fn a_same_origin_browser_post_passes() {
     let (status, body) = post_with(
         &state,
         "/api/list_containers",
-        &[("content-type", "application/json"), ("sec-fetch-site", "same-origin"), ("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")],
+        &[
+            ("content-type", "application/json"),
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000"),
+        ],
         "{}",
     )
     .await;
@@ -182,8 +186,13 @@ async fn oversized_bodies_are_refused() {
     let state = state_for("unix:///var/run/docker.sock");
     let big = format!(r#"{{"host":"local","id":"{}"}}"#, "a".repeat(200_000));
     let len = big.len().to_string();
-    let (status, _) =
-        post_with(&state, "/api/container_details", &[("content-type", "application/json"), ("content-length", &len)], &big).await;
+    let (status, _) = post_with(
+        &state,
+        "/api/container_details",
+        &[("content-type", "application/json"), ("content-length", &len)],
+        &big,
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -201,15 +210,26 @@ async fn answers_carry_security_headers() {
 async fn read_only_mode_refuses_a_stop_called_directly_and_hides_actions() {
     let image = std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into());
     let out = std::process::Command::new("docker")
-        .args(["run", "-d", "--label", "binnacle.test=router", &image, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"])
+        .args([
+            "run",
+            "-d",
+            "--label",
+            "binnacle.test=router",
+            &image,
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while true; do sleep 1; done",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let state = state_with("unix:///var/run/docker.sock", true);
-    let (_, body) = post_json(&state, "/api/container_action", &format!(r#"{{"host":"local","id":"{id}","action":"stop"}}"#)).await;
+    let (_, body) =
+        post_json(&state, "/api/container_action", &format!(r#"{{"host":"local","id":"{id}","action":"stop"}}"#)).await;
     let (_, html) = get(&state, &format!("/containers/local/{id}")).await;
-    let running = std::process::Command::new("docker").args(["inspect", "-f", "{{.State.Running}}", &id]).output().unwrap();
+    let running =
+        std::process::Command::new("docker").args(["inspect", "-f", "{{.State.Running}}", &id]).output().unwrap();
     let _ = std::process::Command::new("docker").args(["rm", "-f", &id]).output();
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["kind"], "read_only", "{body}");
@@ -275,7 +295,8 @@ async fn without_authentication_only_loopback_names_are_served() {
         assert_eq!(get_with_host(&open, "/healthz", host).await, StatusCode::MISDIRECTED_REQUEST, "{host}");
         assert_eq!(get_with_host(&open, "/", host).await, StatusCode::MISDIRECTED_REQUEST, "{host}");
     }
-    let allowed = support::start(&["--auth", "none", "--allowed-hosts", "dash.lan", "--docker-host", &support::docker_host()]);
+    let allowed =
+        support::start(&["--auth", "none", "--allowed-hosts", "dash.lan", "--docker-host", &support::docker_host()]);
     assert_eq!(get_with_host(&allowed, "/healthz", "dash.lan:3000").await, StatusCode::OK);
     assert_eq!(get_with_host(&allowed, "/healthz", "evil.example").await, StatusCode::MISDIRECTED_REQUEST);
     // With a password, the session cookie (SameSite=Strict, host-bound) is the guard.

@@ -10,8 +10,8 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use super::widgets::{ErrorBox, StateBadge, describe};
 use crate::api::{ActOnContainer, get_container_details};
-use wire::{ApiError, ContainerAction, ContainerDetails};
 use crate::poll::use_visible_tick;
+use wire::{ApiError, ContainerAction, ContainerDetails};
 
 type DetailsResource = Resource<Result<ContainerDetails, ApiError>>;
 
@@ -28,9 +28,8 @@ pub fn ContainerPage() -> impl IntoView {
     // Once the container is gone, stop asking: the page says so, and
     // repeating a 404 every 2 s helps nobody. The tick freezes while gone.
     let gone = RwSignal::new(false);
-    let live_tick = Memo::new(move |prev: Option<&u64>| {
-        if gone.get() { prev.copied().unwrap_or_default() } else { tick.get() }
-    });
+    let live_tick =
+        Memo::new(move |prev: Option<&u64>| if gone.get() { prev.copied().unwrap_or_default() } else { tick.get() });
     let details: DetailsResource = Resource::new(
         move || (host.get(), id.get(), live_tick.get(), act.version().get()),
         |(host, id, _, _)| get_container_details(host, id),
@@ -146,9 +145,7 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
     let button = move |action: ContainerAction, enabled: bool| {
         let host = host.clone();
         let id = id.clone();
-        let pending_here = move || {
-            act.pending().get() && act.input().get().is_some_and(|i| i.action == action)
-        };
+        let pending_here = move || act.pending().get() && act.input().get().is_some_and(|i| i.action == action);
         let label = move || {
             if pending_here() {
                 match action {
@@ -218,17 +215,25 @@ pub fn ConfigTab() -> impl IntoView {
 fn ConfigSummary(d: ContainerDetails) -> impl IntoView {
     let command: Vec<String> = d.entrypoint.iter().chain(d.command.iter()).cloned().collect();
     let command = if command.is_empty() { "(image default)".to_string() } else { command.join(" ") };
-    let ports = d.ports.into_iter().map(|p| {
-        let binding = p.host_binding.unwrap_or_else(|| "not published".into());
-        view! { <tr><td class="mono">{p.container_port}</td><td class="mono">{binding}</td></tr> }
-    }).collect_view();
+    let ports = d
+        .ports
+        .into_iter()
+        .map(|p| {
+            let binding = p.host_binding.unwrap_or_else(|| "not published".into());
+            view! { <tr><td class="mono">{p.container_port}</td><td class="mono">{binding}</td></tr> }
+        })
+        .collect_view();
     let mounts = d.mounts.into_iter().map(|m| {
         let mode = if m.read_only { "ro" } else { "rw" };
         view! { <tr><td>{m.kind}</td><td class="mono">{m.source}</td><td class="mono">{m.destination}</td><td>{mode}</td></tr> }
     }).collect_view();
-    let labels = d.labels.into_iter().map(|(k, v)| {
-        view! { <tr><td class="mono">{k}</td><td class="mono">{v}</td></tr> }
-    }).collect_view();
+    let labels = d
+        .labels
+        .into_iter()
+        .map(|(k, v)| {
+            view! { <tr><td class="mono">{k}</td><td class="mono">{v}</td></tr> }
+        })
+        .collect_view();
     let env = d.env_names.into_iter().map(|n| view! { <li class="mono">{n}</li> }).collect_view();
     view! {
         <div class="config" data-testid="config">

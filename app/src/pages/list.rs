@@ -7,8 +7,8 @@ use leptos::prelude::*;
 
 use super::widgets::{ErrorBox, HostBanner, StateBadge};
 use crate::api::list_containers;
-use wire::{ContainerList, ContainerSummary, format_unix_utc};
 use crate::poll::use_visible_tick;
+use wire::{ContainerList, ContainerSummary, format_unix_utc};
 
 /// The app path of a container's page (for navigation inside the router).
 pub fn container_path(c: &ContainerSummary) -> String {

@@ -16,7 +16,9 @@ pub fn describe(error: &ApiError) -> String {
             "The Docker engine of host \"{}\" is not answering. Binnacle keeps trying and this page updates by itself when it is back.",
             error.host.as_deref().unwrap_or("?")
         ),
-        ErrorKind::NotFound => format!("No {}. It may have been removed.", error.message.trim_end_matches(" not found")),
+        ErrorKind::NotFound => {
+            format!("No {}. It may have been removed.", error.message.trim_end_matches(" not found"))
+        }
         ErrorKind::Internal => "Something went wrong on the server; the details are in its log.".into(),
         ErrorKind::Transport => format!("Could not reach Binnacle: {}", error.message),
         _ => sentence(&error.message),

@@ -48,15 +48,9 @@ pub fn parse_color(raw: &str) -> Option<RGBColor> {
 
 /// Reads the chart colours from the CSS custom properties in effect now.
 pub fn palette_from_css() -> Palette {
-    let style = document()
-        .document_element()
-        .and_then(|root| window().get_computed_style(&root).ok().flatten());
+    let style = document().document_element().and_then(|root| window().get_computed_style(&root).ok().flatten());
     let read = |name: &str, fallback: RGBColor| {
-        style
-            .as_ref()
-            .and_then(|s| s.get_property_value(name).ok())
-            .and_then(|v| parse_color(&v))
-            .unwrap_or(fallback)
+        style.as_ref().and_then(|s| s.get_property_value(name).ok()).and_then(|v| parse_color(&v)).unwrap_or(fallback)
     };
     Palette {
         bg: read("--chart-bg", WHITE),
@@ -127,7 +121,13 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
     let cores = series.online_cpus.map(|n| format!(", {n} cores")).unwrap_or_default();
     let limit = series.memory_limit.map(|l| l as f64);
     let panels = [
-        Panel { title: format!("CPU (% of one core{cores})"), lines: vec![(palette.cpu, &cpu)], y_label: &pct, floor_max: 10.0, limit: None },
+        Panel {
+            title: format!("CPU (% of one core{cores})"),
+            lines: vec![(palette.cpu, &cpu)],
+            y_label: &pct,
+            floor_max: 10.0,
+            limit: None,
+        },
         Panel {
             title: match series.memory_limit {
                 Some(l) => format!("Memory (limit {})", format::bytes(l as f64)),
@@ -138,8 +138,20 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
             floor_max: 1024.0 * 1024.0,
             limit,
         },
-        Panel { title: "Network (received, sent)".into(), lines: vec![(palette.net_rx, &rx), (palette.net_tx, &tx)], y_label: &per_s, floor_max: 1024.0, limit: None },
-        Panel { title: "Block I/O (read, written)".into(), lines: vec![(palette.io_read, &rd), (palette.io_write, &wr)], y_label: &per_s, floor_max: 1024.0, limit: None },
+        Panel {
+            title: "Network (received, sent)".into(),
+            lines: vec![(palette.net_rx, &rx), (palette.net_tx, &tx)],
+            y_label: &per_s,
+            floor_max: 1024.0,
+            limit: None,
+        },
+        Panel {
+            title: "Block I/O (read, written)".into(),
+            lines: vec![(palette.io_read, &rd), (palette.io_write, &wr)],
+            y_label: &per_s,
+            floor_max: 1024.0,
+            limit: None,
+        },
     ];
 
     let areas = root.split_evenly((panels.len(), 1));
@@ -149,11 +161,8 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
     let line_width = (1.5 * dpr).round().max(1.0) as u32;
 
     for (area, panel) in areas.iter().zip(panels.iter()) {
-        let data_max = series
-            .points
-            .iter()
-            .flat_map(|p| panel.lines.iter().filter_map(move |(_, f)| f(p)))
-            .fold(0.0f64, f64::max);
+        let data_max =
+            series.points.iter().flat_map(|p| panel.lines.iter().filter_map(move |(_, f)| f(p))).fold(0.0f64, f64::max);
         let mut y_max = (data_max * 1.15).max(panel.floor_max);
         // Draw the limit when it is within sight of the data; else it is in the title.
         let limit_line = panel.limit.filter(|l| *l <= data_max * 4.0);
@@ -209,7 +218,10 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
         }
         if let Some(l) = limit_line {
             chart
-                .draw_series(std::iter::once(PathElement::new(vec![(t0, l), (t1, l)], palette.marker.mix(0.7).stroke_width(line_width))))
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(t0, l), (t1, l)],
+                    palette.marker.mix(0.7).stroke_width(line_width),
+                )))
                 .map_err(|e| e.to_string())?;
         }
         for m in &series.markers {
@@ -217,11 +229,18 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
                 continue;
             }
             chart
-                .draw_series(std::iter::once(PathElement::new(vec![(m.t_ms, 0.0), (m.t_ms, y_max)], palette.marker.stroke_width(line_width.max(1)))))
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(m.t_ms, 0.0), (m.t_ms, y_max)],
+                    palette.marker.stroke_width(line_width.max(1)),
+                )))
                 .map_err(|e| e.to_string())?;
             if std::ptr::eq(panel, &panels[0]) {
                 chart
-                    .draw_series(std::iter::once(Text::new(marker_label(m), (m.t_ms, y_max * 0.93), label_font.clone().color(&palette.marker))))
+                    .draw_series(std::iter::once(Text::new(
+                        marker_label(m),
+                        (m.t_ms, y_max * 0.93),
+                        label_font.clone().color(&palette.marker),
+                    )))
                     .map_err(|e| e.to_string())?;
             }
         }

@@ -2,11 +2,11 @@
 //! canvas chart. `series` and `downsample` are pure and tested natively;
 //! `chart` and the polling loop run only in the browser.
 
-pub mod downsample;
-pub mod series;
-pub mod format;
 #[cfg(feature = "hydrate")]
 pub mod chart;
+pub mod downsample;
+pub mod format;
+pub mod series;
 mod tab;
 
 pub use tab::StatsTab;

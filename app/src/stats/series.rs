@@ -108,7 +108,8 @@ impl ClientSeries {
             }
         } else if !page.id.as_str().starts_with(&self.requested_id) && page.id.as_str() != self.requested_id {
             // A name resolves to some id; an id must match its own prefix.
-            let looks_like_id = self.requested_id.len() >= 12 && self.requested_id.bytes().all(|b| b.is_ascii_hexdigit());
+            let looks_like_id =
+                self.requested_id.len() >= 12 && self.requested_id.bytes().all(|b| b.is_ascii_hexdigit());
             if looks_like_id {
                 return Applied::Dropped;
             }
@@ -120,9 +121,7 @@ impl ClientSeries {
             return Applied::Dropped;
         }
         self.full_id = Some(page.id.as_str().to_string());
-        self.capacity = self
-            .capacity_override
-            .unwrap_or(page.client_buffer.max(1) as usize);
+        self.capacity = self.capacity_override.unwrap_or(page.client_buffer.max(1) as usize);
         self.state = Some(page.state.clone());
         self.memory_limit = page.memory_limit;
         self.host_memory = page.host_memory;
@@ -191,7 +190,9 @@ impl ClientSeries {
         let mut breaks: Vec<u64> = self
             .markers
             .iter()
-            .filter(|m| matches!(m.kind, MarkerKind::Stop | MarkerKind::Removed | MarkerKind::Restart | MarkerKind::Start))
+            .filter(|m| {
+                matches!(m.kind, MarkerKind::Stop | MarkerKind::Removed | MarkerKind::Restart | MarkerKind::Start)
+            })
             .map(|m| m.before_seq)
             .collect();
         breaks.sort_unstable();

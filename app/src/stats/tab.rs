@@ -44,7 +44,12 @@ pub fn view_of(series: &ClientSeries, now_ms: i64) -> StatsView {
     let cpu = cpu_value.map(|v| format::cpu(v, series.online_cpus)).unwrap_or_else(unavailable);
     let mem = match mem_point.and_then(|p| p.mem_bytes) {
         Some(b) => match series.memory_limit {
-            Some(l) if l > 0 => format!("{} of {} ({:.0} %)", format::bytes(b as f64), format::bytes(l as f64), b as f64 / l as f64 * 100.0),
+            Some(l) if l > 0 => format!(
+                "{} of {} ({:.0} %)",
+                format::bytes(b as f64),
+                format::bytes(l as f64),
+                b as f64 / l as f64 * 100.0
+            ),
             _ => format!("{} (no limit)", format::bytes(b as f64)),
         },
         None => unavailable(),
@@ -165,9 +170,9 @@ mod browser {
 
     use super::{StatsView, view_of};
     use crate::api::container_metrics;
-    use wire::ErrorKind;
     use crate::stats::chart;
     use crate::stats::series::{Applied, ClientSeries};
+    use wire::ErrorKind;
 
     async fn sleep_ms(ms: u32) {
         let promise = web_sys::js_sys::Promise::new(&mut |resolve, _| {
@@ -308,8 +313,16 @@ mod tests {
         s.online_cpus = Some(4);
         s.memory_limit = Some(64 << 20);
         s.points.push_back(ClientPoint {
-            seq: 0, t_ms: 0, cpu: Some(150.0), mem_bytes: Some(16 << 20), net_rx: None, net_tx: None,
-            blk_read: Some(0.0), blk_write: Some(2048.0), pids: Some(3), gap_before: false,
+            seq: 0,
+            t_ms: 0,
+            cpu: Some(150.0),
+            mem_bytes: Some(16 << 20),
+            net_rx: None,
+            net_tx: None,
+            blk_read: Some(0.0),
+            blk_write: Some(2048.0),
+            pids: Some(3),
+            gap_before: false,
         });
         let v = view_of(&s, 0);
         assert_eq!(v.cpu, "150.0 % (1.5 of 4 cores)");

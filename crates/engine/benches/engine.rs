@@ -1,10 +1,10 @@
 //! Criterion benches for the metrics engine's hot paths: ring push and
 //! read_since, the formulas, and encoding a full page.
 
+use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
+use engine::metrics::columns;
 use engine::metrics::formulas::{Point, RawStats, compute};
 use engine::metrics::ring::RingBuffer;
-use engine::metrics::columns;
-use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
 
 fn point(i: u64) -> Point {
     Point {

@@ -15,8 +15,8 @@ use futures::stream::BoxStream;
 use tokio::sync::RwLock;
 
 use wire::{
-    ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HostName,
-    MountSummary, PortBinding,
+    ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HostName, MountSummary,
+    PortBinding,
 };
 
 use crate::metrics::formulas::{RawStats, parse_rfc3339_ms};
@@ -88,8 +88,7 @@ impl BollardEngine {
             return;
         }
         let Ok(client) = self.client().await else { return };
-        if let Ok(Ok(negotiated)) = tokio::time::timeout(NEGOTIATE_TIMEOUT, client.negotiate_version()).await
-        {
+        if let Ok(Ok(negotiated)) = tokio::time::timeout(NEGOTIATE_TIMEOUT, client.negotiate_version()).await {
             *self.docker.write().await = Some(negotiated);
             self.negotiated.store(true, Ordering::Release);
         }
@@ -149,9 +148,7 @@ impl ContainerEngine for BollardEngine {
         action_result(match action {
             ContainerAction::Start => client.start_container(id.as_str(), None::<StartContainerOptions>).await,
             ContainerAction::Stop => client.stop_container(id.as_str(), None::<StopContainerOptions>).await,
-            ContainerAction::Restart => {
-                client.restart_container(id.as_str(), None::<RestartContainerOptions>).await
-            }
+            ContainerAction::Restart => client.restart_container(id.as_str(), None::<RestartContainerOptions>).await,
         })
     }
 
@@ -193,12 +190,8 @@ impl ContainerEngine for BollardEngine {
 
 fn connect(address: &DockerAddress) -> Result<Docker, EngineError> {
     match address {
-        DockerAddress::Unix(path) => {
-            Docker::connect_with_unix(path, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
-        }
-        DockerAddress::Http(addr) => {
-            Docker::connect_with_http(addr, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
-        }
+        DockerAddress::Unix(path) => Docker::connect_with_unix(path, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION),
+        DockerAddress::Http(addr) => Docker::connect_with_http(addr, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION),
     }
     .map_err(|e| EngineError::Unavailable(Unreachable::Connect(e.to_string())))
 }
@@ -224,15 +217,12 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
     // cgroup v1 reports both the cgroup's own `inactive_file` and the
     // hierarchy's `total_inactive_file`; the docker CLI subtracts the latter
     // there. cgroup v2 has only `inactive_file`.
-    let mem_inactive_file = mem
-        .stats
-        .as_ref()
-        .and_then(|st| st.get("total_inactive_file").or_else(|| st.get("inactive_file")).copied());
+    let mem_inactive_file =
+        mem.stats.as_ref().and_then(|st| st.get("total_inactive_file").or_else(|| st.get("inactive_file")).copied());
     let (net_rx_bytes, net_tx_bytes) = match &s.networks {
-        Some(nets) if !nets.is_empty() => (
-            Some(nets.values().filter_map(|n| n.rx_bytes).sum()),
-            Some(nets.values().filter_map(|n| n.tx_bytes).sum()),
-        ),
+        Some(nets) if !nets.is_empty() => {
+            (Some(nets.values().filter_map(|n| n.rx_bytes).sum()), Some(nets.values().filter_map(|n| n.tx_bytes).sum()))
+        }
         _ => (None, None),
     };
     let (blk_read_bytes, blk_write_bytes) = match s.blkio_stats.and_then(|b| b.io_service_bytes_recursive) {
@@ -290,10 +280,7 @@ fn real_time(raw: Option<String>) -> Option<String> {
     raw.filter(|t| !t.is_empty() && !t.starts_with("0001-01-01"))
 }
 
-fn details_from_api(
-    host: &HostName,
-    raw: bollard::models::ContainerInspectResponse,
-) -> Option<ContainerDetails> {
+fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectResponse) -> Option<ContainerDetails> {
     let id = ContainerId::parse(raw.id.as_deref()?).ok()?;
     let config = raw.config.unwrap_or_default();
     let state = raw.state.unwrap_or_default();
@@ -310,9 +297,7 @@ fn details_from_api(
     env_names.sort();
     env_names.dedup();
 
-    let ports = ports_from_api(
-        raw.network_settings.and_then(|n| n.ports).unwrap_or_default(),
-    );
+    let ports = ports_from_api(raw.network_settings.and_then(|n| n.ports).unwrap_or_default());
     let mounts = raw
         .mounts
         .unwrap_or_default()

@@ -37,10 +37,9 @@ impl From<Error> for wire::ApiError {
         use wire::ApiError;
         match e {
             Error::Invalid(invalid) => invalid.into(),
-            Error::UnknownHost(host) => ApiError {
-                host: Some(host.to_string()),
-                ..ApiError::not_found(format!("host \"{host}\""))
-            },
+            Error::UnknownHost(host) => {
+                ApiError { host: Some(host.to_string()), ..ApiError::not_found(format!("host \"{host}\"")) }
+            }
             Error::NotFound { host, id } => ApiError::not_found(format!("container \"{id}\" on host \"{host}\"")),
             Error::Unavailable(host) => ApiError::engine_unavailable(host),
             Error::Refused(docker_says) => ApiError::conflict(docker_says),

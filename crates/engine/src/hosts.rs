@@ -167,7 +167,12 @@ impl Hosts {
         }
     }
 
-    fn to_result<T>(&self, host: &HostName, id: Option<&ContainerId>, result: Result<T, EngineError>) -> Result<T, Error> {
+    fn to_result<T>(
+        &self,
+        host: &HostName,
+        id: Option<&ContainerId>,
+        result: Result<T, EngineError>,
+    ) -> Result<T, Error> {
         self.record(host, result.as_ref().map(|_| ()));
         result.map_err(|e| match e {
             EngineError::NotFound => match id {
@@ -214,8 +219,11 @@ impl Hosts {
         });
         let mut containers: Vec<_> = futures::future::join_all(asks).await.into_iter().flatten().collect();
         containers.sort_by(|a, b| {
-            (a.state.rank(), std::cmp::Reverse(a.created), &a.name)
-                .cmp(&(b.state.rank(), std::cmp::Reverse(b.created), &b.name))
+            (a.state.rank(), std::cmp::Reverse(a.created), &a.name).cmp(&(
+                b.state.rank(),
+                std::cmp::Reverse(b.created),
+                &b.name,
+            ))
         });
         ContainerList { hosts: self.statuses(), containers }
     }
@@ -258,8 +266,8 @@ fn read<T: Clone>(lock: &RwLock<T>) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::port::{EngineEvent, EngineVersion};
     use crate::metrics::formulas::RawStats;
+    use crate::port::{EngineEvent, EngineVersion};
     use async_trait::async_trait;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use wire::{ContainerState, ContainerSummary};

@@ -2,8 +2,8 @@
 //! machine's engine (Docker 20.10), cgroup v2 frames written from the
 //! documented shape (Docker 25+).
 
-use engine::raw_stats_from_api;
 use engine::metrics::formulas::{Outcome, RawStats, compute, memory_used};
+use engine::raw_stats_from_api;
 
 fn frame(name: &str) -> RawStats {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -54,8 +54,10 @@ fn cgroup_v2_frames_give_cpu_memory_and_rates() {
 
 #[test]
 fn cgroup_v2_frames_without_networks_or_memory_accounting_are_unavailable() {
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{}/tests/fixtures/v2_b.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{}/tests/fixtures/v2_b.json", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+    )
+    .unwrap();
     json.as_object_mut().unwrap().remove("networks");
     json["memory_stats"] = serde_json::json!({});
     let b = raw_stats_from_api(serde_json::from_value(json).unwrap());

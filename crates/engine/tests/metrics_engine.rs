@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
-use wire::{MarkerKind, MetricsPage, RunState};
 use wire::{ContainerId, HostName};
+use wire::{MarkerKind, MetricsPage, RunState};
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -28,8 +28,18 @@ impl TestContainer {
     fn run(tag: &str, script: &str) -> TestContainer {
         let name = format!("binnacle-metrics-{tag}-{}", std::process::id());
         let id = docker(&[
-            "run", "-d", "--label", "binnacle.test=metrics", "--stop-timeout", "2", "--name", &name,
-            &image(), "sh", "-c", script,
+            "run",
+            "-d",
+            "--label",
+            "binnacle.test=metrics",
+            "--stop-timeout",
+            "2",
+            "--name",
+            &name,
+            &image(),
+            "sh",
+            "-c",
+            script,
         ]);
         TestContainer(id)
     }
@@ -89,10 +99,8 @@ async fn a_cpu_burning_container_reads_about_one_core_within_5_seconds() {
     let _turn = TURN.lock().await;
     let c = TestContainer::run("burn", BURN);
     let m = manager();
-    let (page, took) = until(&m, &c, Duration::from_secs(5), |p| {
-        last_cpu(p).is_some_and(|cpu| (90.0..=110.0).contains(&cpu))
-    })
-    .await;
+    let (page, took) =
+        until(&m, &c, Duration::from_secs(5), |p| last_cpu(p).is_some_and(|cpu| (90.0..=110.0).contains(&cpu))).await;
     let cpu = last_cpu(&page);
     assert!(cpu.is_some_and(|cpu| (90.0..=110.0).contains(&cpu)), "cpu {cpu:?} after {took:?}");
     assert!(page.online_cpus.unwrap_or(0) >= 1);
@@ -118,7 +126,15 @@ async fn memory_matches_docker_stats_within_5_percent() {
 }
 
 fn parse_size(s: &str) -> f64 {
-    let units = [("GiB", 1024.0 * 1024.0 * 1024.0), ("MiB", 1024.0 * 1024.0), ("KiB", 1024.0), ("kB", 1000.0), ("MB", 1e6), ("GB", 1e9), ("B", 1.0)];
+    let units = [
+        ("GiB", 1024.0 * 1024.0 * 1024.0),
+        ("MiB", 1024.0 * 1024.0),
+        ("KiB", 1024.0),
+        ("kB", 1000.0),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("B", 1.0),
+    ];
     for (u, f) in units {
         if let Some(n) = s.strip_suffix(u) {
             return n.trim().parse::<f64>().unwrap() * f;
@@ -150,7 +166,10 @@ async fn stop_and_start_pause_and_resume_collection_with_markers() {
     // (The events stream replays from just before it subscribed, so the
     // container's own first start may be there too, before any point.)
     let start = resumed.markers.iter().rev().find(|mk| mk.kind == MarkerKind::Start).expect("start marker");
-    assert_eq!(start.before_seq, still.next_cursor.seq, "the gap sits between the last point before stop and the first after start");
+    assert_eq!(
+        start.before_seq, still.next_cursor.seq,
+        "the gap sits between the last point before stop and the first after start"
+    );
     assert!(resumed.next_cursor.seq >= still.next_cursor.seq + 2);
     assert_eq!(m.stats().collectors_started, 1);
 }
@@ -195,7 +214,18 @@ async fn a_name_means_the_container_that_has_it_now() {
     let name = format!("binnacle-metrics-reused-{}", std::process::id());
     let run = || {
         docker(&[
-            "run", "-d", "--label", "binnacle.test=metrics", "--stop-timeout", "1", "--name", &name, &image(), "sh", "-c", IDLE,
+            "run",
+            "-d",
+            "--label",
+            "binnacle.test=metrics",
+            "--stop-timeout",
+            "1",
+            "--name",
+            &name,
+            &image(),
+            "sh",
+            "-c",
+            IDLE,
         ])
     };
     let old = run();

@@ -196,11 +196,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
 
-
-
-
-
-
     #[test]
     fn unix_times_format_in_utc() {
         assert_eq!(format_unix_utc(0), "1970-01-01 00:00 UTC");

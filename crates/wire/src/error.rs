@@ -123,7 +123,10 @@ impl ApiError {
     }
 
     pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
-        ApiError { field: Some(field.to_string()), ..Self::new(ErrorKind::Invalid, format!("invalid {field}: {reason}")) }
+        ApiError {
+            field: Some(field.to_string()),
+            ..Self::new(ErrorKind::Invalid, format!("invalid {field}: {reason}"))
+        }
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {

@@ -13,11 +13,9 @@ mod ids;
 mod metrics;
 
 pub use container::{
-    ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, HostStatus,
-    MountSummary, PortBinding, format_unix_utc,
+    ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, HostStatus, MountSummary,
+    PortBinding, format_unix_utc,
 };
 pub use error::{ApiError, ErrorKind};
 pub use ids::{ContainerId, HostName, InvalidInput};
-pub use metrics::{
-    Columns, HistoryLoss, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage, RunState,
-};
+pub use metrics::{Columns, HistoryLoss, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};

@@ -248,7 +248,16 @@ mod tests {
     fn a_cursor_is_an_object_of_two_whole_numbers_and_nothing_else() {
         let ok: MetricsCursor = serde_json::from_str(r#"{"seq": 2, "epoch": 1}"#).unwrap();
         assert_eq!(ok, MetricsCursor { epoch: 1, seq: 2 });
-        for bad in ["[1, 2]", r#"{"epoch": 1}"#, r#"{"epoch": 1, "seq": 2, "x": 3}"#, r#"{"epoch": 1, "epoch": 1, "seq": 2}"#, r#"{"epoch": -1, "seq": 2}"#, r#"{"epoch": 1.5, "seq": 2}"#, "null", r#""1:2""#] {
+        for bad in [
+            "[1, 2]",
+            r#"{"epoch": 1}"#,
+            r#"{"epoch": 1, "seq": 2, "x": 3}"#,
+            r#"{"epoch": 1, "epoch": 1, "seq": 2}"#,
+            r#"{"epoch": -1, "seq": 2}"#,
+            r#"{"epoch": 1.5, "seq": 2}"#,
+            "null",
+            r#""1:2""#,
+        ] {
             assert!(serde_json::from_str::<MetricsCursor>(bad).is_err(), "{bad}");
         }
     }

@@ -159,7 +159,15 @@ pub async fn login(State(auth): State<Arc<Auth>>, req: Request<Body>) -> Respons
     match check.verify(form.password).await {
         None => {
             reservation.cancel();
-            refuse(&auth, json, &next, ApiError { retry_after_secs: Some(1), ..ApiError::new(ErrorKind::RateLimited, "too many logins at once; try again in a second") })
+            refuse(
+                &auth,
+                json,
+                &next,
+                ApiError {
+                    retry_after_secs: Some(1),
+                    ..ApiError::new(ErrorKind::RateLimited, "too many logins at once; try again in a second")
+                },
+            )
         }
         Some(false) => {
             drop(reservation); // counted as a failure
@@ -184,7 +192,8 @@ pub async fn logout(State(auth): State<Arc<Auth>>, req: Request<Body>) -> Respon
         return error_response(&ApiError::new(ErrorKind::Forbidden, "cross-site logout refused"));
     }
     auth.sessions.end(req.headers());
-    let target = if auth.mode == AuthMode::Password { format!("{}/login", auth.base) } else { format!("{}/", auth.base) };
+    let target =
+        if auth.mode == AuthMode::Password { format!("{}/login", auth.base) } else { format!("{}/", auth.base) };
     (CookieJar::new().add(cleared_cookie(&auth.base)), redirect(&target, "/")).into_response()
 }
 

@@ -80,8 +80,9 @@ fn random_password() -> String {
 impl Auth {
     /// Checks the configuration; on a bad value returns one line naming the setting.
     pub fn from_config(config: AuthConfig) -> Result<Arc<Auth>, String> {
-        let forward_header = header::HeaderName::from_bytes(config.forward_header.as_bytes())
-            .map_err(|_| format!("error: invalid value for BINNACLE_FORWARD_AUTH_HEADER: {:?}", config.forward_header))?;
+        let forward_header = header::HeaderName::from_bytes(config.forward_header.as_bytes()).map_err(|_| {
+            format!("error: invalid value for BINNACLE_FORWARD_AUTH_HEADER: {:?}", config.forward_header)
+        })?;
         let password = match config.mode {
             AuthMode::Password => {
                 let phc = match (&config.password_hash, &config.password) {
@@ -104,7 +105,9 @@ impl Auth {
                     }
                 };
                 Some(PasswordCheck::new(&SecretString::from(phc)).map_err(|e| {
-                    format!("error: invalid value for BINNACLE_PASSWORD_HASH: {e} (make one with `binnacle hash-password`)")
+                    format!(
+                        "error: invalid value for BINNACLE_PASSWORD_HASH: {e} (make one with `binnacle hash-password`)"
+                    )
                 })?)
             }
             AuthMode::None => {

@@ -11,8 +11,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
@@ -52,7 +52,8 @@ impl Phc {
     fn parse(phc: &str) -> Result<Phc, String> {
         let hash = PasswordHash::new(phc).map_err(|e| e.to_string())?;
         let algorithm = argon2::Algorithm::try_from(hash.algorithm).map_err(|e| e.to_string())?;
-        let version = hash.version.map(argon2::Version::try_from).transpose().map_err(|e| e.to_string())?.unwrap_or_default();
+        let version =
+            hash.version.map(argon2::Version::try_from).transpose().map_err(|e| e.to_string())?.unwrap_or_default();
         let params = argon2::Params::try_from(&hash).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 64];
         let salt = hash.salt.ok_or("no salt")?.decode_b64(&mut buf).map_err(|e| e.to_string())?.to_vec();

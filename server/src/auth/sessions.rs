@@ -81,7 +81,8 @@ pub fn session_cookie(token: String, base: &str, ttl: Duration, secure: bool) ->
 
 /// A cookie that clears the session cookie.
 pub fn cleared_cookie(base: &str) -> Cookie<'static> {
-    let mut c = Cookie::build((COOKIE, "")).path(format!("{base}/")).http_only(true).same_site(SameSite::Strict).build();
+    let mut c =
+        Cookie::build((COOKIE, "")).path(format!("{base}/")).http_only(true).same_site(SameSite::Strict).build();
     c.make_removal();
     c
 }

@@ -42,11 +42,10 @@ pub async fn server_fn_guard(mut req: Request<Body>, next: Next) -> Response {
             tracing::warn!(path = %req.uri().path(), "refused a cross-site request to a server function");
             return error_response(&ApiError::new(ErrorKind::Forbidden, "cross-site requests are refused"));
         }
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        let json =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+                ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !json {
             return error_response(&ApiError::new(ErrorKind::Unsupported, "server functions take application/json"));
         }
@@ -67,11 +66,8 @@ pub async fn limit_body(req: Request<Body>, next: Next) -> Response {
             format!("the request body is over {} KiB", MAX_BODY_BYTES / 1024),
         ))
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return too_large();
     }
@@ -79,8 +75,7 @@ pub async fn limit_body(req: Request<Body>, next: Next) -> Response {
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(e) => {
-            let over = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            let over = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if over {
                 return too_large();
             }
@@ -104,7 +99,10 @@ impl AllowedHosts {
         let host = host_header.trim();
         let name = match host.strip_prefix('[') {
             Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => host.rsplit_once(':').map(|(h, port)| if port.chars().all(|c| c.is_ascii_digit()) { h } else { host }).unwrap_or(host),
+            None => host
+                .rsplit_once(':')
+                .map(|(h, port)| if port.chars().all(|c| c.is_ascii_digit()) { h } else { host })
+                .unwrap_or(host),
         };
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         if name == "localhost" || name.ends_with(".localhost") {
@@ -142,10 +140,27 @@ mod tests {
     #[test]
     fn loopback_names_and_addresses_are_this_machine() {
         let a = AllowedHosts { extra: vec!["dash.lan".into()] };
-        for ok in ["localhost", "localhost:3000", "LOCALHOST.", "app.localhost:1", "127.0.0.1:3000", "127.9.9.9", "[::1]:3000", "dash.lan:3000"] {
+        for ok in [
+            "localhost",
+            "localhost:3000",
+            "LOCALHOST.",
+            "app.localhost:1",
+            "127.0.0.1:3000",
+            "127.9.9.9",
+            "[::1]:3000",
+            "dash.lan:3000",
+        ] {
             assert!(a.allows(ok), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:3000", "10.0.0.5:3000", "localhost.evil.example", "[::2]:80", "127.0.0.1.nip.io", ""] {
+        for bad in [
+            "evil.example",
+            "evil.example:3000",
+            "10.0.0.5:3000",
+            "localhost.evil.example",
+            "[::2]:80",
+            "127.0.0.1.nip.io",
+            "",
+        ] {
             assert!(!a.allows(bad), "{bad}");
         }
     }

@@ -79,7 +79,11 @@ impl ContainerStatsManager {
 /// Subscribes (replaying from just before), re-reads watched containers
 /// after a reconnect, then follows events; reconnects with backoff (1 s
 /// doubling to 30 s), or at once when the host's engine answers again.
-pub(crate) async fn watch_events(manager: Weak<ContainerStatsManager>, host: HostName, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn watch_events(
+    manager: Weak<ContainerStatsManager>,
+    host: HostName,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut backoff = Backoff::default();
     let mut since_secs = now_ms() / 1000 - 1;
     let mut connected_before = false;

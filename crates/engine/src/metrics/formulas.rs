@@ -99,11 +99,7 @@ pub fn cpu_percent(prev: &RawStats, cur: &RawStats) -> Option<f64> {
     let online = cur.online_cpus.filter(|n| *n > 0)? as f64;
     let cpu_delta = (cc - pc) as f64;
     let system_delta = (cs - ps) as f64;
-    if cpu_delta > 0.0 && system_delta > 0.0 {
-        Some(cpu_delta / system_delta * online * 100.0)
-    } else {
-        Some(0.0)
-    }
+    if cpu_delta > 0.0 && system_delta > 0.0 { Some(cpu_delta / system_delta * online * 100.0) } else { Some(0.0) }
 }
 
 /// Memory in use: usage minus the inactive page cache, when that is smaller.
@@ -131,9 +127,8 @@ fn counters_went_down(prev: &RawStats, cur: &RawStats) -> bool {
 /// Turns the newest sample into a point, given the previous kept sample.
 pub fn compute(prev: Option<&RawStats>, cur: &RawStats) -> Outcome {
     let Some(t_ms) = cur.read_ms else { return Outcome::NotData };
-    let mem_kib = memory_used(cur)
-        .map(|b| (b.div_ceil(1024)).min(UNAVAILABLE_U32 as u64 - 1) as u32)
-        .unwrap_or(UNAVAILABLE_U32);
+    let mem_kib =
+        memory_used(cur).map(|b| (b.div_ceil(1024)).min(UNAVAILABLE_U32 as u64 - 1) as u32).unwrap_or(UNAVAILABLE_U32);
     let pids = cur.pids.map(|p| p.min(UNAVAILABLE_U32 as u64 - 1) as u32).unwrap_or(UNAVAILABLE_U32);
     let baseline = Outcome::Point {
         point: Point {
@@ -344,7 +339,16 @@ mod tests {
     fn a_stored_point_is_compact() {
         assert_eq!(std::mem::size_of::<Point>(), 40);
         // The core series (time, CPU, memory) is the first 16 bytes.
-        let p = Point { t_ms: 0, cpu_pct: 0.0, mem_kib: 0, net_rx_bps: 0.0, net_tx_bps: 0.0, blk_read_bps: 0.0, blk_write_bps: 0.0, pids: 0 };
+        let p = Point {
+            t_ms: 0,
+            cpu_pct: 0.0,
+            mem_kib: 0,
+            net_rx_bps: 0.0,
+            net_tx_bps: 0.0,
+            blk_read_bps: 0.0,
+            blk_write_bps: 0.0,
+            pids: 0,
+        };
         let base = &p as *const Point as usize;
         assert_eq!(&p.mem_kib as *const u32 as usize - base + 4, 16);
     }

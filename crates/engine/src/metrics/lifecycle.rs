@@ -12,7 +12,9 @@ pub(crate) enum Transition {
     Start,
     Restart,
     /// The process ended (Docker's `die`, which carries the exit code).
-    Die { exit_code: Option<i64> },
+    Die {
+        exit_code: Option<i64>,
+    },
     /// `stop` without its `die` (yet): stop collecting, no marker.
     Stop,
     Oom,
@@ -45,7 +47,9 @@ impl Transition {
             (RunState::Paused, RunState::Running) => Some(Transition::Unpause),
             (RunState::Running, RunState::Paused) => Some(Transition::Pause),
             (k, RunState::Running) if !k.is_running() => Some(Transition::Start),
-            (k, RunState::Exited { exit_code, .. }) if k.is_running() => Some(Transition::Die { exit_code: *exit_code }),
+            (k, RunState::Exited { exit_code, .. }) if k.is_running() => {
+                Some(Transition::Die { exit_code: *exit_code })
+            }
             _ => None,
         }
     }

@@ -58,10 +58,8 @@ pub(crate) fn run_state_from(details: &ContainerDetails) -> RunState {
 
 impl ContainerStatsManager {
     pub fn new(hosts: Arc<Hosts>, config: MetricsConfig) -> Arc<Self> {
-        let permits = hosts
-            .names()
-            .map(|h| (h.clone(), Arc::new(Semaphore::new(config.max_in_flight.max(1)))))
-            .collect();
+        let permits =
+            hosts.names().map(|h| (h.clone(), Arc::new(Semaphore::new(config.max_in_flight.max(1))))).collect();
         Arc::new(ContainerStatsManager {
             hosts,
             config,
@@ -238,9 +236,7 @@ impl ContainerStatsManager {
 fn random_epoch_base() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0),
-    );
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     // Leave room below 2^53 for many increments.
     (h.finish() & (MAX_SAFE >> 1)).max(1)
 }

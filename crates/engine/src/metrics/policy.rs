@@ -10,12 +10,8 @@ use super::series::Key;
 
 /// Drops every history nobody read for `idle_timeout`; returns how many.
 pub(crate) fn expire_idle(reg: &mut Registry, idle_timeout: Duration) -> usize {
-    let idle: Vec<Key> = reg
-        .series
-        .values()
-        .filter(|s| s.data().last_read.elapsed() >= idle_timeout)
-        .map(|s| s.key.clone())
-        .collect();
+    let idle: Vec<Key> =
+        reg.series.values().filter(|s| s.data().last_read.elapsed() >= idle_timeout).map(|s| s.key.clone()).collect();
     for key in &idle {
         tracing::debug!(host = %key.0, id = %key.1, "metrics: idle, collector stopped and history freed");
         reg.drop_series(key, HistoryLoss::IdleExpired);

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use wire::{
-    ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HistoryLoss, HostName, MarkerKind,
-    MetricsCursor, MetricsPage, RunState,
+    ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HistoryLoss, HostName,
+    MarkerKind, MetricsCursor, MetricsPage, RunState,
 };
 
 use super::formulas::RawStats;
@@ -265,7 +265,10 @@ async fn stop_pauses_collection_with_a_marker_and_start_resumes_it() {
     let m = manager_with(engine.clone(), fast());
     let c = id(FULL_ID);
     let before = wait_for_points(&m, &c, 3).await;
-    m.on_event(&local(), &EngineEvent { id: FULL_ID.into(), action: "die".into(), exit_code: Some(137), time_nanos: 5 });
+    m.on_event(
+        &local(),
+        &EngineEvent { id: FULL_ID.into(), action: "die".into(), exit_code: Some(137), time_nanos: 5 },
+    );
     let stopped = m.metrics(&local(), &c, None).await.unwrap();
     assert!(matches!(stopped.state, RunState::Exited { exit_code: Some(137), .. }));
     let calls = engine.stats_calls.load(Ordering::SeqCst);
