@@ -25,7 +25,7 @@ APT_TEST    := busybox-static chromium nginx
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
 
-.PHONY: bench bench-engine bench-ui image image-test e2e-proxy help run test deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
+.PHONY: bench bench-engine bench-ui image image-test e2e-proxy help run test lint deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
         engine test-image build-release unit e2e demo clean-test-containers check-site
 
 help:
@@ -56,6 +56,8 @@ apt-test:
 rust-tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || { \
 	  echo "==> adding the wasm32 target (seconds)"; rustup target add wasm32-unknown-unknown; }
+	@for c in rustfmt clippy; do rustup component list --installed | grep -q "^$$c" || { \
+	  echo "==> adding the $$c component (seconds)"; rustup component add $$c; }; done
 	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
 	  echo "==> building cargo-leptos $(CARGO_LEPTOS_VERSION) (about 20 minutes on 2 cores, once)"; \
 	  cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION) --features no_downloads; fi
@@ -153,7 +155,15 @@ e2e: deps-test engine test-image build-release
 	  npx playwright test) || status=$$?; \
 	$(MAKE) --no-print-directory clean-test-containers; exit $$status
 
-test: unit e2e image-test e2e-proxy
+# Formatting and lints, for the server (ssr) and browser (hydrate, wasm32) builds.
+lint: rust-tools
+	@echo "==> cargo fmt --check and cargo clippy -D warnings (ssr and hydrate builds)"
+	cargo fmt --all -- --check
+	cargo clippy -p wire -p engine -p server --all-targets -- -D warnings
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+test: lint unit e2e image-test e2e-proxy
 
 # ---------------------------------------------------------------- benchmarks
 

@@ -87,9 +87,12 @@ fn clock_label(t_ms: i64) -> String {
     format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds())
 }
 
+/// Reads one series' value from a point (None: a gap).
+type Value<'a> = &'a dyn Fn(&ClientPoint) -> Option<f64>;
+
 struct Panel<'a> {
     title: String,
-    lines: Vec<(RGBColor, &'a dyn Fn(&ClientPoint) -> Option<f64>)>,
+    lines: Vec<(RGBColor, Value<'a>)>,
     y_label: &'a dyn Fn(f64) -> String,
     floor_max: f64,
     limit: Option<f64>,

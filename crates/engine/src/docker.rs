@@ -263,7 +263,7 @@ fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -> Op
         .next()
         .map(|n| n.trim_start_matches('/').to_string())
         .unwrap_or_else(|| id.short().to_string());
-    let state = c.state.map(|s| ContainerState::parse(&s.to_string())).unwrap_or(ContainerState::Unknown);
+    let state = c.state.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);
     Some(ContainerSummary {
         host: host.clone(),
         id,
@@ -320,7 +320,7 @@ fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectRespo
         }
         None => "no".into(),
     };
-    let status = state.status.map(|s| ContainerState::parse(&s.to_string())).unwrap_or(ContainerState::Unknown);
+    let status = state.status.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);
     let finished_at = real_time(state.finished_at);
     Some(ContainerDetails {
         host: host.clone(),

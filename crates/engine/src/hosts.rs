@@ -242,7 +242,8 @@ impl Hosts {
 
     /// Starts one monitor task per host; they end when `shutdown` fires.
     pub fn spawn_monitors(self: &Arc<Self>, healthy_every: Duration, shutdown: watch::Receiver<bool>) {
-        for name in self.entries.keys().cloned() {
+        for name in self.entries.keys() {
+            let name = name.clone();
             let hosts = Arc::clone(self);
             let mut shutdown = shutdown.clone();
             tokio::spawn(async move {
