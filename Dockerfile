@@ -17,7 +17,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && r
 ENV PATH=/opt/tools/node_modules/.bin:$PATH
 WORKDIR /src
 COPY . .
-RUN cargo leptos build --release
+RUN cargo leptos build --release --precompress \
+ && for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do gzip -9 -n -c "$f" > "$f.gz"; done
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/binnacle /usr/local/bin/binnacle

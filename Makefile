@@ -112,7 +112,9 @@ test-image: apt-run engine
 
 build-release: deps-run
 	@echo "==> release build (about 8 minutes from clean, under a minute when cached)"
-	cargo leptos build --release
+	cargo leptos build --release --precompress
+	@# cargo-leptos writes brotli at its best; its gzip is weaker than gzip -9.
+	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do gzip -9 -n -c "$$f" > "$$f.gz"; done
 	@$(MAKE) --no-print-directory check-site
 
 # The site (wasm, js, css) must be where the binary will look for it.

@@ -211,6 +211,7 @@ impl Hosts {
     /// Every container of every host, running first, newest first within a
     /// state. Hosts are asked at once, each for at most the read timeout; a
     /// host that does not answer is reported in `hosts` and the others list.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_all(&self) -> ContainerList {
         let asks = self.entries.keys().map(|name| async move {
             let Ok(entry) = self.usable(name) else { return Vec::new() };
@@ -228,12 +229,14 @@ impl Hosts {
         ContainerList { hosts: self.statuses(), containers }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id))]
     pub async fn details(&self, host: &HostName, id: &ContainerId) -> Result<ContainerDetails, Error> {
         let entry = self.usable(host)?;
         let result = within(self.timeouts.read, entry.engine.inspect_container(id)).await;
         self.to_result(host, Some(id), result)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id, ?action))]
     pub async fn act(&self, host: &HostName, id: &ContainerId, action: ContainerAction) -> Result<(), Error> {
         let entry = self.usable(host)?;
         let result = within(self.timeouts.action, entry.engine.act(id, action)).await;

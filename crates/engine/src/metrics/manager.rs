@@ -93,6 +93,7 @@ impl ContainerStatsManager {
     /// A name means the container that has it now: when the container a
     /// name was resolved to has been removed, the name is resolved again
     /// (the removed one stays readable by its full id until it expires).
+    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id))]
     pub async fn metrics(
         &self,
         host: &HostName,
