@@ -20,7 +20,10 @@ fn readme_rows() -> BTreeMap<String, Row> {
         .map(|l| {
             let cells: Vec<&str> = l.trim().trim_matches('|').split('|').map(str::trim).collect();
             assert!(cells.len() >= 4, "a row of four cells: {l}");
-            (cells[0].trim_matches('`').to_string(), Row { flag: cells[1].trim_matches('`').to_string(), default: cells[2].to_string() })
+            (
+                cells[0].trim_matches('`').to_string(),
+                Row { flag: cells[1].trim_matches('`').to_string(), default: cells[2].to_string() },
+            )
         })
         .collect()
 }
@@ -38,8 +41,12 @@ fn the_readme_settings_table_matches_the_code() {
         let long = arg.get_long().expect("every setting has a flag");
         assert_eq!(row.flag, format!("--{long}"), "{env}: flag");
         match arg.get_default_values().first().map(|d| d.to_string_lossy().to_string()) {
-            Some(d) if d.is_empty() => assert!(row.default.starts_with("empty"), "{env}: default is empty, README says {}", row.default),
-            Some(d) => assert!(row.default.contains(&format!("`{d}`")), "{env}: default `{d}`, README says {}", row.default),
+            Some(d) if d.is_empty() => {
+                assert!(row.default.starts_with("empty"), "{env}: default is empty, README says {}", row.default)
+            }
+            Some(d) => {
+                assert!(row.default.contains(&format!("`{d}`")), "{env}: default `{d}`, README says {}", row.default)
+            }
             None => assert!(!row.default.is_empty(), "{env}: say what happens without it"),
         }
     }
