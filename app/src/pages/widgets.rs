@@ -16,24 +16,11 @@ pub fn describe(error: &ApiError) -> String {
             "The Docker engine of host \"{}\" is not answering. Binnacle keeps trying and this page updates by itself when it is back.",
             error.host.as_deref().unwrap_or("?")
         ),
-        ErrorKind::NotFound => {
-            format!("No {}. It may have been removed.", error.message.trim_end_matches(" not found"))
-        }
+        ErrorKind::NotFound => format!("{} It may have been removed.", error.sentence()),
         ErrorKind::Internal => "Something went wrong on the server; the details are in its log.".into(),
         ErrorKind::Transport => format!("Could not reach Binnacle: {}", error.message),
-        _ => sentence(&error.message),
+        _ => error.sentence(),
     }
-}
-
-/// "invalid host: ..." -> "Invalid host: ...."
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 #[component]

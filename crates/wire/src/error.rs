@@ -173,6 +173,17 @@ impl ApiError {
         Self::new(ErrorKind::Transport, format!("request failed: {reason}"))
     }
 
+    /// The message as a sentence for a page: "wrong password" -> "Wrong password.".
+    pub fn sentence(&self) -> String {
+        let mut chars = self.message.chars();
+        let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+        out.push_str(chars.as_str());
+        if !out.ends_with('.') {
+            out.push('.');
+        }
+        out
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
@@ -254,6 +265,12 @@ mod tests {
         assert_eq!(ErrorKind::from_status(405), ErrorKind::MethodNotAllowed);
         assert_eq!(ErrorKind::from_status(418), ErrorKind::Invalid);
         assert_eq!(ErrorKind::from_status(502), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn a_message_reads_as_a_sentence_on_a_page() {
+        assert_eq!(ApiError::new(ErrorKind::Unauthorized, "wrong password").sentence(), "Wrong password.");
+        assert_eq!(ApiError::new(ErrorKind::Internal, "Done.").sentence(), "Done.");
     }
 
     #[test]

@@ -82,17 +82,6 @@ fn login_page(base: &str, next: &str, message: Option<&str>) -> String {
     .to_html()
 }
 
-/// "wrong password" -> "Wrong password."
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
-}
-
 /// Scripts that ask for JSON get the API's error bodies; browsers get the page.
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
@@ -106,7 +95,7 @@ fn refuse(auth: &Auth, json: bool, next: &str, error: ApiError) -> Response {
         return error_response(&error);
     }
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = (status, Html(login_page(&auth.base, next, Some(&sentence(&error.message))))).into_response();
+    let mut res = (status, Html(login_page(&auth.base, next, Some(&error.sentence())))).into_response();
     if let Some(secs) = error.retry_after_secs {
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
