@@ -57,6 +57,9 @@ struct HostEntry {
     status: RwLock<(Liveness, HostStatus)>,
     /// Counts the engine's returns (down -> up); collectors wait on it.
     back: watch::Sender<u64>,
+    /// A call found the engine not answering: the monitor checks again soon
+    /// instead of waiting out its healthy interval.
+    recheck: tokio::sync::Notify,
 }
 
 /// Every configured host. Shared by all requests behind an `Arc`.
@@ -81,7 +84,13 @@ impl HostsBuilder {
             error: Some("not checked yet".into()),
         };
         let (back, _) = watch::channel(0);
-        self.entries.insert(name, HostEntry { engine, status: RwLock::new((Liveness::Unknown, status)), back });
+        let entry = HostEntry {
+            engine,
+            status: RwLock::new((Liveness::Unknown, status)),
+            back,
+            recheck: tokio::sync::Notify::new(),
+        };
+        self.entries.insert(name, entry);
         self
     }
 
@@ -148,6 +157,7 @@ impl Hosts {
             Err(e @ EngineError::Unavailable(_)) => {
                 if *liveness != Liveness::Down {
                     tracing::warn!(%host, reason = %e, "docker engine not answering; checking again every second");
+                    entry.recheck.notify_one();
                 }
                 *liveness = Liveness::Down;
                 status.reachable = false;
@@ -253,8 +263,11 @@ impl Hosts {
                 loop {
                     let Ok(status) = hosts.check(&name).await else { return };
                     let delay = if status.reachable { healthy_every } else { hosts.timeouts.retry_down };
+                    let Some(entry) = hosts.entries.get(&name) else { return };
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
+                        // A call saw it stop answering: the next check is a second away.
+                        _ = entry.recheck.notified() => tokio::time::sleep(hosts.timeouts.retry_down).await,
                         _ = shutdown.changed() => break,
                     }
                 }
@@ -403,6 +416,24 @@ mod tests {
         assert_eq!(*back.borrow(), before + 1);
         assert!(hosts.statuses()[0].reachable);
         assert_eq!(hosts.statuses()[0].version.as_deref(), Some("99.0"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_engine_a_call_found_down_is_checked_again_within_seconds_not_the_healthy_interval() {
+        let engine = Arc::new(FakeEngine::default());
+        let hosts = hosts_with(engine.clone());
+        let (_stop, rx) = watch::channel(false);
+        hosts.spawn_monitors(Duration::from_secs(60), rx);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(hosts.statuses()[0].reachable);
+        // One read runs out of time: the host counts as down...
+        engine.hung.store(true, Ordering::SeqCst);
+        hosts.list_all().await;
+        assert!(!hosts.statuses()[0].reachable);
+        // ...and as soon as it answers again, the monitor sees it (not 60 s later).
+        engine.hung.store(false, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(hosts.statuses()[0].reachable);
     }
 
     #[tokio::test]
