@@ -228,7 +228,7 @@ image-test: image
 	  -v /var/run/docker.sock:/var/run/docker.sock --group-add $$(stat -c %g /var/run/docker.sock) \
 	  -e BINNACLE_PASSWORD=image-test $(IMAGE) >/dev/null; \
 	ok=0; for i in $$(seq 1 50); do \
-	  if curl -fsS http://127.0.0.1:3300/healthz 2>/dev/null | grep -q '"reachable":true'; then ok=1; break; fi; sleep 0.2; done; \
+	  if curl -fsS http://127.0.0.1:3300/healthz 2>/dev/null | grep -q '"status":"ok"'; then ok=1; break; fi; sleep 0.2; done; \
 	code=$$(curl -s -o /dev/null -w '%{http_code}' -d password=image-test http://127.0.0.1:3300/login); \
 	user=$$(docker inspect -f '{{.Config.User}}' $$name); \
 	docker logs $$name 2>&1 | tail -3; docker rm -f $$name >/dev/null; \

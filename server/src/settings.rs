@@ -75,7 +75,7 @@ pub struct Settings {
     )]
     pub docker_host: String,
 
-    /// How often a reachable engine is checked (an unreachable one backs off 1 s to 30 s).
+    /// How often a reachable engine is checked (one that does not answer is re-checked every second).
     #[arg(long, env = "BINNACLE_ENGINE_CHECK_INTERVAL", value_name = "BINNACLE_ENGINE_CHECK_INTERVAL",
           default_value = "5s", value_parser = parse_duration)]
     pub engine_check_interval: Duration,

@@ -237,3 +237,18 @@ async fn a_next_that_leaves_the_site_is_not_followed_after_login() {
     let page = send(&s, "192.0.2.21", get("/login?next=%2F%09%2Fevil.example", None)).await;
     assert!(page.body.contains(r#"name="next" value="/""#), "{}", page.body);
 }
+
+#[tokio::test]
+async fn healthz_tells_a_stranger_only_the_status() {
+    let s = password_state();
+    let stranger = send(&s, "192.0.2.30", get("/healthz", None)).await;
+    assert_eq!(stranger.status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&stranger.body).unwrap();
+    assert!(json["status"].is_string());
+    assert!(json.get("hosts").is_none() && json.get("metrics").is_none(), "{json}");
+    let session = log_in(&s, "192.0.2.30").await;
+    let member = send(&s, "192.0.2.30", get("/healthz", Some(&session))).await;
+    let json: serde_json::Value = serde_json::from_str(&member.body).unwrap();
+    assert_eq!(json["hosts"][0]["name"], "local");
+    assert!(json["metrics"]["watched"].is_number());
+}

@@ -30,10 +30,9 @@ const CLIENT_TIMEOUT_SECS: u64 = 120;
 pub struct BollardEngine {
     host: HostName,
     address: DockerAddress,
-    /// None until the first successful connect; replaced once by the
-    /// version-negotiated client after the engine first answers.
+    /// None until the first successful connect.
     docker: RwLock<Option<Docker>>,
-    negotiated: std::sync::atomic::AtomicBool,
+    negotiated: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,12 +59,7 @@ impl BollardEngine {
                 "unsupported address {docker_host:?}: use unix:///path/to/docker.sock or tcp://host:port"
             ));
         };
-        Ok(BollardEngine {
-            host,
-            address,
-            docker: RwLock::new(None),
-            negotiated: std::sync::atomic::AtomicBool::new(false),
-        })
+        Ok(BollardEngine { host, address, docker: RwLock::new(None), negotiated: Default::default() })
     }
 
     async fn client(&self) -> Result<Docker, EngineError> {
@@ -81,17 +75,20 @@ impl BollardEngine {
         Ok(docker)
     }
 
-    /// Agrees on an API version with the engine once it first answers.
-    async fn negotiate_once(&self) {
+    /// Agrees on an API version with the engine once it first answers, in
+    /// the background: the check that saw it answer does not wait for it.
+    /// (bollard's clones share the version, so the stored client gets it.)
+    fn negotiate_once(&self, client: Docker) {
         use std::sync::atomic::Ordering;
-        if self.negotiated.load(Ordering::Acquire) {
+        if self.negotiated.swap(true, Ordering::AcqRel) {
             return;
         }
-        let Ok(client) = self.client().await else { return };
-        if let Ok(Ok(negotiated)) = tokio::time::timeout(NEGOTIATE_TIMEOUT, client.negotiate_version()).await {
-            *self.docker.write().await = Some(negotiated);
-            self.negotiated.store(true, Ordering::Release);
-        }
+        let negotiated = self.negotiated.clone();
+        tokio::spawn(async move {
+            if !matches!(tokio::time::timeout(NEGOTIATE_TIMEOUT, client.negotiate_version()).await, Ok(Ok(_))) {
+                negotiated.store(false, Ordering::Release); // try again after the next answer
+            }
+        });
     }
 }
 
@@ -123,7 +120,7 @@ impl ContainerEngine for BollardEngine {
     async fn version(&self) -> Result<EngineVersion, EngineError> {
         let client = self.client().await?;
         let v = client.version().await.map_err(map_error)?;
-        self.negotiate_once().await;
+        self.negotiate_once(client);
         Ok(EngineVersion {
             version: v.version.unwrap_or_else(|| "unknown".into()),
             api_version: v.api_version.unwrap_or_else(|| "unknown".into()),
@@ -201,7 +198,7 @@ fn event_from_api(msg: bollard::models::EventMessage) -> Option<EngineEvent> {
     let id = actor.id?;
     let action = msg.action?;
     let exit_code = actor.attributes.as_ref().and_then(|a| a.get("exitCode")).and_then(|c| c.parse().ok());
-    let time_nanos = msg.time_nano.or(msg.time.map(|t| t * 1_000_000_000)).unwrap_or_default();
+    let time_nanos = msg.time_nano.or(msg.time.map(|t| t.saturating_mul(1_000_000_000))).unwrap_or_default();
     Some(EngineEvent { id, action, exit_code, time_nanos })
 }
 

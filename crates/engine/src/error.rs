@@ -16,7 +16,10 @@ pub enum Error {
     /// The host's engine does not answer (or not in time).
     #[error("the Docker engine of host \"{0}\" is not answering")]
     Unavailable(HostName),
-    /// Docker understood and refused, with its own (safe) explanation.
+    /// An action Docker did not finish in time (it may still complete).
+    #[error("the Docker engine of host \"{0}\" did not finish in time")]
+    TimedOut(HostName),
+    /// Docker understood and refused, with its own explanation.
     #[error("Docker refused: {0}")]
     Refused(String),
     /// An answer Binnacle did not expect; the detail is for the log only.
@@ -34,7 +37,7 @@ impl Error {
 /// from the kind, in `wire`).
 impl From<Error> for wire::ApiError {
     fn from(e: Error) -> Self {
-        use wire::ApiError;
+        use wire::{ApiError, ErrorKind};
         match e {
             Error::Invalid(invalid) => invalid.into(),
             Error::UnknownHost(host) => {
@@ -42,6 +45,15 @@ impl From<Error> for wire::ApiError {
             }
             Error::NotFound { host, id } => ApiError::not_found(format!("container \"{id}\" on host \"{host}\"")),
             Error::Unavailable(host) => ApiError::engine_unavailable(host),
+            Error::TimedOut(host) => ApiError {
+                host: Some(host.to_string()),
+                ..ApiError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the Docker engine of host \"{host}\" did not finish in time; the action may still complete"
+                    ),
+                )
+            },
             Error::Refused(docker_says) => ApiError::conflict(docker_says),
             // Already logged where it happened, with its detail.
             Error::Internal(_) => ApiError::internal(),

@@ -55,7 +55,8 @@ enum Liveness {
 struct HostEntry {
     engine: Arc<dyn ContainerEngine>,
     status: RwLock<(Liveness, HostStatus)>,
-    /// Counts the engine's returns (down -> up); collectors wait on it.
+    /// Counts the times the engine was found answering after it was not
+    /// (or had not been checked yet); collectors and event watchers wait on it.
     back: watch::Sender<u64>,
     /// A call found the engine not answering: the monitor checks again soon
     /// instead of waiting out its healthy interval.
@@ -142,18 +143,28 @@ impl Hosts {
     /// An engine known to be down is not asked: the caller hears so at once.
     fn usable(&self, host: &HostName) -> Result<&HostEntry, Error> {
         let entry = self.entry(host)?;
-        if read(&entry.status).0 == Liveness::Down {
+        if liveness(entry) == Liveness::Down {
             return Err(Error::Unavailable(host.clone()));
         }
         Ok(entry)
     }
 
-    /// Records what a call (or check) learned about the host's engine.
-    fn record(&self, host: &HostName, outcome: Result<(), &EngineError>) {
+    /// Whether the host's engine is known not to answer (its monitor or a
+    /// failed connection said so); then nothing is asked of it.
+    pub fn is_down(&self, host: &HostName) -> bool {
+        self.entries.get(host).is_some_and(|e| liveness(e) == Liveness::Down)
+    }
+
+    /// Records what a call or a check learned about the host's engine. A
+    /// refused or failed connection, or a check without an answer, means
+    /// down; a single call that ran out of time only asks the monitor to
+    /// check soon (a busy engine is not a dead one).
+    fn record(&self, host: &HostName, outcome: Result<(), &EngineError>, from_check: bool) {
         let Some(entry) = self.entries.get(host) else { return };
         let mut guard = entry.status.write().unwrap_or_else(|p| p.into_inner());
         let (liveness, status) = &mut *guard;
         match outcome {
+            Err(EngineError::Unavailable(Unreachable::Timeout)) if !from_check => entry.recheck.notify_one(),
             Err(e @ EngineError::Unavailable(_)) => {
                 if *liveness != Liveness::Down {
                     tracing::warn!(%host, reason = %e, "docker engine not answering; checking again every second");
@@ -183,7 +194,7 @@ impl Hosts {
         id: Option<&ContainerId>,
         result: Result<T, EngineError>,
     ) -> Result<T, Error> {
-        self.record(host, result.as_ref().map(|_| ()));
+        self.record(host, result.as_ref().map(|_| ()), false);
         result.map_err(|e| match e {
             EngineError::NotFound => match id {
                 Some(id) => Error::NotFound { host: host.clone(), id: id.clone() },
@@ -208,11 +219,11 @@ impl Hosts {
                     guard.1.version = Some(v.version);
                     guard.1.api_version = Some(v.api_version);
                 }
-                self.record(host, Ok(()));
+                self.record(host, Ok(()), true);
             }
             Err(e) => {
                 tracing::debug!(%host, error = %e, "engine check failed");
-                self.record(host, Err(&e));
+                self.record(host, Err(&e), true);
             }
         }
         Ok(read(&entry.status).1)
@@ -249,8 +260,11 @@ impl Hosts {
     #[tracing::instrument(level = "debug", skip_all, fields(%host, %id, ?action))]
     pub async fn act(&self, host: &HostName, id: &ContainerId, action: ContainerAction) -> Result<(), Error> {
         let entry = self.usable(host)?;
-        let result = within(self.timeouts.action, entry.engine.act(id, action)).await;
-        self.to_result(host, Some(id), result)
+        match tokio::time::timeout(self.timeouts.action, entry.engine.act(id, action)).await {
+            Ok(result) => self.to_result(host, Some(id), result),
+            // Docker is still at it (a long stop timeout): not an engine that is down.
+            Err(_) => Err(Error::TimedOut(host.clone())),
+        }
     }
 
     /// Starts one monitor task per host; they end when `shutdown` fires.
@@ -278,6 +292,10 @@ impl Hosts {
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
     lock.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+fn liveness(entry: &HostEntry) -> Liveness {
+    entry.status.read().unwrap_or_else(|p| p.into_inner()).0
 }
 
 #[cfg(test)]
@@ -386,16 +404,33 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_hung_engine_costs_a_read_at_most_the_read_timeout_then_nothing() {
         let engine = Arc::new(FakeEngine::default());
-        engine.hung.store(true, Ordering::SeqCst);
         let hosts = hosts_with(engine.clone());
+        let (_stop, rx) = watch::channel(false);
+        hosts.spawn_monitors(Duration::from_secs(60), rx);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        engine.hung.store(true, Ordering::SeqCst);
         let start = tokio::time::Instant::now();
         let list = hosts.list_all().await;
         assert!(start.elapsed() <= Timeouts::default().read + Duration::from_millis(1));
-        assert_eq!(list.hosts[0].error.as_deref(), Some("no answer in time"));
+        assert!(list.containers.is_empty());
+        // The slow read asked the monitor to check: its check gets no answer
+        // either, and from then on nothing waits for this engine.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(hosts.statuses()[0].error.as_deref(), Some("no answer in time"));
         let start = tokio::time::Instant::now();
         let err = hosts.details(&local(), &ContainerId::parse("abc").unwrap()).await.unwrap_err();
         assert_eq!(err, Error::Unavailable(local()));
         assert_eq!(start.elapsed(), Duration::ZERO, "known down: answered at once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_action_docker_takes_long_over_is_a_timeout_not_an_engine_down() {
+        let engine = Arc::new(FakeEngine::default());
+        let hosts = hosts_with(engine.clone());
+        engine.hung.store(true, Ordering::SeqCst);
+        let err = hosts.act(&local(), &ContainerId::parse("abc").unwrap(), ContainerAction::Stop).await.unwrap_err();
+        assert_eq!(err, Error::TimedOut(local()));
+        assert!(!hosts.is_down(&local()));
     }
 
     #[tokio::test(start_paused = true)]
@@ -426,11 +461,12 @@ mod tests {
         hosts.spawn_monitors(Duration::from_secs(60), rx);
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert!(hosts.statuses()[0].reachable);
-        // One read runs out of time: the host counts as down...
+        // One read runs out of time: the monitor checks at once, not 60 s later...
         engine.hung.store(true, Ordering::SeqCst);
         hosts.list_all().await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
         assert!(!hosts.statuses()[0].reachable);
-        // ...and as soon as it answers again, the monitor sees it (not 60 s later).
+        // ...and sees it back within seconds when it answers again.
         engine.hung.store(false, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert!(hosts.statuses()[0].reachable);

@@ -7,8 +7,10 @@
 //! {"kind": "invalid", "message": "invalid cursor: epoch and seq must be below 2^53", "field": "cursor"}
 //! ```
 //!
-//! `message` is safe to show: internals (socket paths, Docker's raw answers)
-//! go to the server log, never here.
+//! `message` is safe to show: internals (socket paths, connection errors,
+//! unexpected answers) go to the server log, never here. The one text of
+//! Docker's that is passed on is its reason for refusing an action
+//! (`conflict`), which is meant for the user.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +47,8 @@ pub enum ErrorKind {
     Internal,
     /// The Docker engine of `host` does not answer. 503.
     EngineUnavailable,
+    /// Docker did not finish an action in time (it may still complete). 504.
+    Timeout,
     /// The browser could not reach Binnacle or read its answer (never sent by the server).
     Transport,
     /// A kind this client does not know (a newer server).
@@ -68,6 +72,7 @@ impl ErrorKind {
             ErrorKind::RateLimited => 429,
             ErrorKind::Internal | ErrorKind::Transport | ErrorKind::Unknown => 500,
             ErrorKind::EngineUnavailable => 503,
+            ErrorKind::Timeout => 504,
         }
     }
 
@@ -82,7 +87,7 @@ impl ErrorKind {
     }
 
     /// All kinds the server sends, for tables and tests.
-    pub const SENT: [ErrorKind; 13] = [
+    pub const SENT: [ErrorKind; 14] = [
         ErrorKind::Invalid,
         ErrorKind::Unauthorized,
         ErrorKind::Forbidden,
@@ -96,6 +101,7 @@ impl ErrorKind {
         ErrorKind::RateLimited,
         ErrorKind::Internal,
         ErrorKind::EngineUnavailable,
+        ErrorKind::Timeout,
     ];
 }
 

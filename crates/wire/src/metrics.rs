@@ -22,9 +22,13 @@ struct CursorObject {
     seq: u64,
 }
 
-impl From<CursorObject> for MetricsCursor {
-    fn from(c: CursorObject) -> Self {
-        MetricsCursor { epoch: c.epoch, seq: c.seq }
+impl TryFrom<CursorObject> for MetricsCursor {
+    type Error = &'static str;
+    fn try_from(c: CursorObject) -> Result<Self, Self::Error> {
+        if c.epoch > MAX_SAFE || c.seq > MAX_SAFE {
+            return Err("cursor epoch and seq must be below 2^53");
+        }
+        Ok(MetricsCursor { epoch: c.epoch, seq: c.seq })
     }
 }
 
@@ -82,7 +86,9 @@ pub enum RunState {
 }
 
 impl RunState {
-    pub fn is_running(&self) -> bool {
+    /// The container has a process (running, paused or restarting): its
+    /// collector samples it. (`ContainerState::is_running` leaves paused out.)
+    pub fn has_process(&self) -> bool {
         matches!(self, RunState::Running | RunState::Paused | RunState::Restarting)
     }
 }
@@ -267,7 +273,7 @@ mod tests {
         let s = RunState::Exited { exit_code: Some(137), at_ms: Some(5), oom_killed: true };
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(json, r#"{"state":"exited","exit_code":137,"at_ms":5,"oom_killed":true}"#);
-        assert!(RunState::Paused.is_running());
-        assert!(!RunState::Removed.is_running());
+        assert!(RunState::Paused.has_process());
+        assert!(!RunState::Removed.has_process());
     }
 }

@@ -35,7 +35,10 @@ pub fn safe_next(base: &str, next: Option<&str>) -> String {
     let Ok(resolved) = start.join(next) else { return home };
     let path = resolved.path();
     let under_base = base.is_empty() || path == base || path.starts_with(&home);
-    if resolved.origin() != origin.origin() || !under_base {
+    // A path that begins `//` (`/.//x` and `/..//x` resolve to one) is read
+    // by a browser as a link to the host `x`.
+    let network_path = path.starts_with("//") || path.starts_with("/\\");
+    if resolved.origin() != origin.origin() || !under_base || network_path {
         return home;
     }
     resolved[Position::BeforePath..].to_string()
@@ -221,6 +224,12 @@ mod tests {
             "data:text/html,<script>alert(1)</script>",
             "/x\r\nSet-Cookie: a=b",
             "//evil.example/%2e%2e",
+            "/.//evil.example",
+            "/..//evil.example",
+            "/%2e//evil.example",
+            "/%2E%2E//evil.example",
+            "/./\\evil.example",
+            "/a/../..//evil.example",
             "",
         ] {
             assert_eq!(safe_next("", Some(evil)), "/", "{evil:?}");

@@ -32,7 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 use wire::ApiError;
 
 pub use login::{login, login_form, logout, safe_next};
-pub use password::{FAILURE_WINDOW, LoginLimiter, MAX_FAILURES, PasswordCheck, check_phc, hash_password};
+pub use password::{FAILURE_WINDOW, LoginLimiter, MAX_FAILURES, PasswordCheck, hash_password};
 pub use sessions::COOKIE;
 
 use crate::http::errors::error_response;
@@ -86,14 +86,7 @@ impl Auth {
         let password = match config.mode {
             AuthMode::Password => {
                 let phc = match (&config.password_hash, &config.password) {
-                    (Some(phc), _) => {
-                        check_phc(phc.expose_secret()).map_err(|e| {
-                            format!(
-                                "error: invalid value for BINNACLE_PASSWORD_HASH: {e} (make one with `binnacle hash-password`)"
-                            )
-                        })?;
-                        phc.expose_secret().to_string()
-                    }
+                    (Some(phc), _) => phc.expose_secret().to_string(),
                     (None, Some(pw)) if !pw.expose_secret().is_empty() => hash_password(pw.expose_secret())?,
                     _ => {
                         let once = random_password();
@@ -193,6 +186,11 @@ impl Auth {
     }
 }
 
+/// Whether the request came with a valid session (or trusted proxy user);
+/// public pages show less to those without.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated(pub bool);
+
 /// Paths that answer without a session: the login page, its stylesheet, health.
 /// (`/pkg/...` arrives here already without the base path.)
 fn is_public(base: &str, path: &str) -> bool {
@@ -211,11 +209,13 @@ pub(crate) fn peer_of(req: &Request<Body>) -> IpAddr {
 
 /// Deny by default: every route, the fallback included, passes here first,
 /// so an unknown path is 404 only after authentication.
-pub async fn require_auth(State(auth): State<Arc<Auth>>, req: Request<Body>, next: Next) -> Response {
-    let path = req.uri().path();
-    if is_public(&auth.base, path) || auth.authenticated(peer_of(&req), req.headers()) {
+pub async fn require_auth(State(auth): State<Arc<Auth>>, mut req: Request<Body>, next: Next) -> Response {
+    let authenticated = auth.authenticated(peer_of(&req), req.headers());
+    if authenticated || is_public(&auth.base, req.uri().path()) {
+        req.extensions_mut().insert(Authenticated(authenticated));
         return next.run(req).await;
     }
+    let path = req.uri().path();
     let wants_page = req.method() == axum::http::Method::GET
         && !path.starts_with("/api/")
         && !path.starts_with("/pkg/")

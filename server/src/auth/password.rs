@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
@@ -33,11 +33,6 @@ const MAX_WAITING: usize = 256;
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
-}
-
-/// Checks `phc` is an argon2 PHC string Binnacle can verify against.
-pub fn check_phc(phc: &str) -> Result<(), String> {
-    Phc::parse(phc).map(|_| ())
 }
 
 /// The configured password hash, parsed once.
@@ -77,9 +72,11 @@ impl Phc {
 /// memory is allocated once per core and never churns.
 pub struct PasswordCheck {
     phc: Arc<Phc>,
+    /// One per check running at once (as many as cores).
     slots: Semaphore,
+    /// One per check running or waiting for a slot.
+    queue: Semaphore,
     buffers: Mutex<Vec<Vec<Block>>>,
-    waiting: AtomicUsize,
     verified: AtomicU64,
 }
 
@@ -97,8 +94,8 @@ impl PasswordCheck {
         Ok(PasswordCheck {
             phc: Arc::new(Phc::parse(phc.expose_secret())?),
             slots: Semaphore::new(cores),
+            queue: Semaphore::new(MAX_WAITING + cores),
             buffers: Mutex::new(Vec::new()),
-            waiting: AtomicUsize::new(0),
             verified: AtomicU64::new(0),
         })
     }
@@ -111,13 +108,10 @@ impl PasswordCheck {
     /// Verifies `password`, at most one per core at a time; None when too
     /// many are already waiting.
     pub async fn verify(&self, password: SecretString) -> Option<bool> {
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return None;
-        }
-        let permit = self.slots.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let _permit = permit.ok()?;
+        // A place in the queue, given back however this ends (a client that
+        // hangs up while waiting drops this future).
+        let _queued = self.queue.try_acquire().ok()?;
+        let _permit = self.slots.acquire().await.ok()?;
         self.verified.fetch_add(1, Ordering::SeqCst);
         let phc = self.phc.clone();
         let reused = self.buffers.lock().unwrap_or_else(|p| p.into_inner()).pop();
@@ -186,6 +180,7 @@ impl LoginLimiter {
 
     /// Reserves an attempt for `ip`, or says how long it must wait.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Admission {
+        let ip = counted_as(ip);
         let now = Instant::now();
         let mut a = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
         if !a.by_address.contains_key(&ip) && a.by_address.len() >= self.max_addresses {
@@ -211,6 +206,18 @@ impl LoginLimiter {
     /// Addresses remembered now.
     pub fn addresses(&self) -> usize {
         self.attempts.lock().unwrap_or_else(|p| p.into_inner()).by_address.len()
+    }
+}
+
+/// The address attempts are counted against: an IPv6 client holds a whole
+/// /64 (and can pick any address in it), so its /64 is counted as one.
+fn counted_as(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+        v4 => v4,
     }
 }
 
@@ -247,13 +254,32 @@ mod tests {
         assert_eq!(check.verified(), 3);
     }
 
+    #[tokio::test]
+    async fn a_check_abandoned_while_waiting_gives_its_place_back() {
+        let check = Arc::new(PasswordCheck::new(&SecretString::from(hash_password("pw").unwrap())).unwrap());
+        let all_slots = check.slots.acquire_many(check.slots.available_permits() as u32).await.unwrap();
+        // Many clients hang up while waiting for a slot...
+        for _ in 0..(MAX_WAITING * 2) {
+            let waiting = tokio::spawn({
+                let check = check.clone();
+                async move { check.verify(SecretString::from("pw")).await }
+            });
+            tokio::task::yield_now().await;
+            waiting.abort();
+            let _ = waiting.await;
+        }
+        drop(all_slots);
+        // ...and logins still get checked.
+        assert_eq!(check.verify(SecretString::from("pw")).await, Some(true));
+    }
+
     #[test]
     fn hashes_made_elsewhere_verify_too() {
         // argon2id, m=19456 t=2 p=1, as `binnacle hash-password` and most tools make them; "password".
         let phc = hash_password("password").unwrap();
-        assert!(check_phc(&phc).is_ok());
-        assert!(check_phc("$argon2id$v=19$m=19456,t=2,p=1$bm9zYWx0$").is_err());
-        assert!(check_phc("not a hash").is_err());
+        assert!(Phc::parse(&phc).is_ok());
+        assert!(Phc::parse("$argon2id$v=19$m=19456,t=2,p=1$bm9zYWx0$").is_err());
+        assert!(Phc::parse("not a hash").is_err());
     }
 
     #[test]
@@ -274,6 +300,17 @@ mod tests {
         assert!(matches!(limiter.admit(ip(2)), Admission::Checked(_)), "other addresses are not affected");
         drop(held);
         assert!(matches!(limiter.admit(ip(1)), Admission::Refused { .. }), "dropped reservations are failures");
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_whole_64() {
+        let limiter = Arc::new(LoginLimiter::default());
+        for i in 0..MAX_FAILURES as u16 {
+            let ip: IpAddr = format!("2001:db8:1:2::{:x}", i + 1).parse().unwrap();
+            assert!(matches!(limiter.admit(ip), Admission::Checked(_)));
+        }
+        assert!(matches!(limiter.admit("2001:db8:1:2:ffff::9".parse().unwrap()), Admission::Refused { .. }));
+        assert!(matches!(limiter.admit("2001:db8:1:3::1".parse().unwrap()), Admission::Checked(_)), "another /64");
     }
 
     #[test]

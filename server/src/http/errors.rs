@@ -22,15 +22,6 @@ pub fn error_response(error: &ApiError) -> Response {
     res
 }
 
-/// An `ApiError` as an axum response.
-pub struct ApiErrorResponse(pub ApiError);
-
-impl IntoResponse for ApiErrorResponse {
-    fn into_response(self) -> Response {
-        error_response(&self.0)
-    }
-}
-
 fn is_json(res: &Response) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)
@@ -63,6 +54,8 @@ pub async fn api_error_statuses(req: Request<Body>, next: Next) -> Response {
             ErrorKind::MethodNotAllowed => "API endpoints take POST".to_string(),
             _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
         };
+        // The kind decides the status, here too: one that has no kind of
+        // its own (never sent today) becomes that of the nearest kind.
         return error_response(&ApiError::new(kind, message));
     }
     res

@@ -9,10 +9,15 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 use super::config::MetricsConfig;
-use super::lifecycle::Transition;
+use super::lifecycle::{Transition, refresh_state};
 use super::series::{Series, now_ms};
 use crate::backoff::Backoff;
+use crate::hosts::Hosts;
 use crate::port::{ContainerEngine, EngineError};
+
+/// Frames of a stopped container in a row, while the state says it runs,
+/// before the state is read again (an event may have been missed).
+const EMPTY_FRAMES_BEFORE_REREAD: u32 = 3;
 
 /// Counts running collectors; decremented when a collector task ends or is aborted.
 pub(crate) struct CollectorGuard(Arc<AtomicUsize>);
@@ -32,6 +37,7 @@ impl Drop for CollectorGuard {
 
 /// What a collector needs besides its series.
 pub(crate) struct CollectorContext {
+    pub hosts: Arc<Hosts>,
     pub engine: Arc<dyn ContainerEngine>,
     /// Stats requests in flight on this host.
     pub permits: Arc<Semaphore>,
@@ -42,10 +48,11 @@ pub(crate) struct CollectorContext {
 }
 
 pub(crate) async fn collect(series: Arc<Series>, mut cx: CollectorContext) {
-    let id = series.key.1.clone();
+    let (host, id) = series.key.clone();
     let interval = cx.config.interval;
     let mut backoff = Backoff::new(interval.max(Duration::from_millis(100)), Duration::from_secs(30));
     let mut next = tokio::time::Instant::now();
+    let mut empty_frames = 0;
     loop {
         if series.removed() {
             return;
@@ -65,6 +72,17 @@ pub(crate) async fn collect(series: Arc<Series>, mut cx: CollectorContext) {
         if next < now {
             next = now;
         }
+        // Seen before asking, so a return announced while asking is not missed.
+        cx.host_back.borrow_and_update();
+        if cx.hosts.is_down(&host) {
+            // Nothing is asked of an engine known to be down; its return wakes us.
+            tokio::select! {
+                _ = cx.host_back.changed() => backoff.reset(),
+                _ = series.wake.notified() => {}
+            }
+            next = tokio::time::Instant::now();
+            continue;
+        }
         let result = {
             let Ok(_permit) = cx.permits.acquire().await else { return };
             tokio::time::timeout(cx.config.request_timeout, cx.engine.stats_once(&id)).await
@@ -72,7 +90,12 @@ pub(crate) async fn collect(series: Arc<Series>, mut cx: CollectorContext) {
         match result {
             Ok(Ok(raw)) => {
                 backoff.reset();
-                series.data().ingest(raw);
+                let not_data = series.data().ingest(raw);
+                empty_frames = if not_data { empty_frames + 1 } else { 0 };
+                if empty_frames >= EMPTY_FRAMES_BEFORE_REREAD {
+                    empty_frames = 0;
+                    let _ = refresh_state(&cx.hosts, &series).await;
+                }
             }
             Ok(Err(EngineError::NotFound)) => {
                 series.data().apply(Transition::Remove, now_ms());
@@ -84,8 +107,7 @@ pub(crate) async fn collect(series: Arc<Series>, mut cx: CollectorContext) {
                     _ => format!("no answer within {:?}", cx.config.request_timeout),
                 };
                 let delay = backoff.next_delay();
-                tracing::debug!(id = %id, %error, retry_in = ?delay, "metrics: stats sample failed");
-                cx.host_back.borrow_and_update();
+                tracing::debug!(%host, %id, %error, retry_in = ?delay, "metrics: stats sample failed");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     // The engine is back: no reason to wait out the backoff.

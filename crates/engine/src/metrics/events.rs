@@ -2,83 +2,115 @@
 //! container of that host, and a re-read of their states whenever the
 //! stream had to reconnect (events may have been missed meanwhile).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::watch;
-use wire::{ContainerId, HostName, RunState};
+use wire::{ContainerId, HostName};
 
-use super::lifecycle::Transition;
-use super::manager::{ContainerStatsManager, run_state_from};
+use super::lifecycle::{Transition, refresh_state};
+use super::manager::ContainerStatsManager;
 use super::series::{Series, lock, now_ms};
 use crate::backoff::Backoff;
 use crate::error::Error;
 use crate::port::EngineEvent;
 
+/// Events kept to replay to a container whose watch began while they came.
+pub(crate) const RECENT_EVENTS: usize = 256;
+
+/// The latest events of every host, newest last.
+pub(crate) type RecentEvents = VecDeque<(HostName, EngineEvent)>;
+
+/// Applies `event` to `series` unless its state already reflects it.
+fn apply_event(series: &Series, event: &EngineEvent) {
+    let action = event.action.split(':').next().unwrap_or_default().trim();
+    let mut d = series.data();
+    if event.time_nanos != 0 && event.time_nanos <= d.last_event_nanos {
+        return; // replayed, or older than the state read from the engine
+    }
+    d.last_event_nanos = d.last_event_nanos.max(event.time_nanos);
+    let Some(transition) = Transition::from_action(action, event.exit_code) else { return };
+    let wake = d.apply(transition, event.time_nanos / 1_000_000);
+    drop(d);
+    if wake {
+        series.wake.notify_one();
+    }
+}
+
 impl ContainerStatsManager {
     /// Applies one Docker event to the container it names, if watched.
     pub fn on_event(&self, host: &HostName, event: &EngineEvent) {
         let Ok(id) = ContainerId::parse(&event.id) else { return };
-        let action = event.action.split(':').next().unwrap_or_default().trim();
         let series = {
             let mut reg = lock(&self.registry);
-            if action == "rename" {
+            if event.action == "rename" {
                 // The old name no longer means this container.
                 reg.forget_aliases_of(host, &id);
             }
+            let mut recent = lock(&self.recent);
+            if recent.len() == RECENT_EVENTS {
+                recent.pop_front();
+            }
+            recent.push_back((host.clone(), event.clone()));
             reg.series.get(&(host.clone(), id)).cloned()
         };
-        let Some(series) = series else { return };
-        let mut d = series.data();
-        if event.time_nanos != 0 && event.time_nanos <= d.last_event_nanos {
-            return; // replayed after a reconnect: already applied
-        }
-        d.last_event_nanos = d.last_event_nanos.max(event.time_nanos);
-        let Some(transition) = Transition::from_action(action, event.exit_code) else { return };
-        let wake = d.apply(transition, event.time_nanos / 1_000_000);
-        drop(d);
-        if wake {
-            series.wake.notify_one();
+        if let Some(series) = series {
+            apply_event(&series, event);
         }
     }
 
-    /// Re-reads the state of every watched container of `host`.
-    pub async fn reconcile(&self, host: &HostName) {
+    /// Replays to a newly watched container the events that came while its
+    /// state was being read (those already reflected are skipped).
+    pub(crate) fn replay_recent(&self, series: &Series) {
+        let (host, id) = &series.key;
+        let mine: Vec<EngineEvent> = lock(&self.recent)
+            .iter()
+            .filter(|(h, e)| h == host && e.id == id.as_str())
+            .map(|(_, e)| e.clone())
+            .collect();
+        for event in &mine {
+            apply_event(series, event);
+        }
+    }
+
+    /// Re-reads the state of every watched container of `host`; false when
+    /// some could not be read (the engine did not answer).
+    pub async fn reconcile(&self, host: &HostName) -> bool {
         let watched: Vec<Arc<Series>> =
-            lock(&self.registry).series.values().filter(|s| &s.key.0 == host).cloned().collect();
+            lock(&self.registry).series.values().filter(|s| &s.key.0 == host && !s.removed()).cloned().collect();
+        let mut complete = true;
         for series in watched {
-            if series.removed() {
-                continue;
-            }
-            let observed = match self.hosts.details(host, &series.key.1).await {
-                Ok(details) => run_state_from(&details),
-                Err(Error::NotFound { .. }) => RunState::Removed,
-                Err(_) => continue,
-            };
-            let mut d = series.data();
-            if d.state == observed {
-                continue;
-            }
-            let at = match &observed {
-                RunState::Exited { at_ms: Some(at), .. } => *at,
-                _ => now_ms(),
-            };
-            let wake = match Transition::between(&d.state, &observed) {
-                Some(transition) => d.apply(transition, at),
-                None => false,
-            };
-            d.state = observed;
-            drop(d);
-            if wake {
-                series.wake.notify_one();
+            if let Err(Error::Unavailable(_) | Error::TimedOut(_) | Error::Internal(_)) =
+                refresh_state(&self.hosts, &series).await
+            {
+                complete = false;
             }
         }
+        complete
     }
 }
 
-/// Subscribes (replaying from just before), re-reads watched containers
-/// after a reconnect, then follows events; reconnects with backoff (1 s
-/// doubling to 30 s), or at once when the host's engine answers again.
+/// Re-reads the watched containers of `host` once its engine answers,
+/// retrying every second for a minute while it does not.
+fn reconcile_soon(manager: Weak<ContainerStatsManager>, host: HostName) {
+    tokio::spawn(async move {
+        for _ in 0..60 {
+            let Some(m) = manager.upgrade() else { return };
+            if !m.hosts.is_down(&host) && m.reconcile(&host).await {
+                return;
+            }
+            drop(m);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        tracing::warn!(%host, "metrics: could not re-read the watched containers' states for a minute");
+    });
+}
+
+/// Follows `host`'s events, replaying from just before the subscription;
+/// after a reconnect, re-reads the watched containers. Reconnects with
+/// backoff (1 s doubling to 30 s), or at once when the engine answers again.
 pub(crate) async fn watch_events(
     manager: Weak<ContainerStatsManager>,
     host: HostName,
@@ -95,17 +127,14 @@ pub(crate) async fn watch_events(
         return;
     };
     loop {
+        // Seen before subscribing, so a return announced meanwhile is not missed.
+        host_back.borrow_and_update();
         let mut stream = engine.events(Some(since_secs));
-        let mut reconciled = false;
+        if connected_before {
+            // Events may have been missed while the stream was away.
+            reconcile_soon(manager.clone(), host.clone());
+        }
         loop {
-            // Catch up on what was missed while the stream was away, once the
-            // subscription is in place (events from `since_secs` replay).
-            if !reconciled {
-                reconciled = true;
-                if connected_before && let Some(m) = manager.upgrade() {
-                    m.reconcile(&host).await;
-                }
-            }
             let item = tokio::select! {
                 item = stream.next() => item,
                 _ = shutdown.changed() => return,
@@ -129,7 +158,6 @@ pub(crate) async fn watch_events(
         connected_before = true;
         let delay = backoff.next_delay();
         tracing::info!(%host, retry_in = ?delay, "metrics: events stream ended; reconnecting");
-        host_back.borrow_and_update();
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = host_back.changed() => backoff.reset(),

@@ -3,9 +3,68 @@
 //! knows the container, goes through [`SeriesData::apply`]: one place sets
 //! the state, drops the kept sample and places the marker.
 
-use wire::{MarkerKind, RunState};
+use std::sync::Arc;
 
-use super::series::SeriesData;
+use wire::{ContainerDetails, ContainerState, MarkerKind, RunState};
+
+use super::formulas::parse_rfc3339_ms;
+use super::series::{Series, SeriesData, now_ms};
+use crate::error::Error;
+use crate::hosts::Hosts;
+
+/// The state a container's details show.
+pub(crate) fn run_state_from(details: &ContainerDetails) -> RunState {
+    match details.state {
+        ContainerState::Running => RunState::Running,
+        ContainerState::Paused => RunState::Paused,
+        ContainerState::Restarting => RunState::Restarting,
+        ContainerState::Created => RunState::Created,
+        _ => RunState::Exited {
+            exit_code: details.exit_code,
+            at_ms: details.finished_at.as_deref().and_then(parse_rfc3339_ms),
+            oom_killed: details.oom_killed,
+        },
+    }
+}
+
+/// Events up to this time (ns, the engine's clock) are already reflected in
+/// the details: the current run's start or end, whichever is later, and the
+/// event Docker logs a moment after setting it. A replayed `start` of the
+/// run the details show is not a new start.
+pub(crate) fn events_known_until(details: &ContainerDetails) -> i64 {
+    const EVENT_LAG_MS: i64 = 100;
+    let started = details.started_at.as_deref().and_then(parse_rfc3339_ms);
+    let finished = details.finished_at.as_deref().and_then(parse_rfc3339_ms);
+    started.max(finished).map(|ms| (ms + EVENT_LAG_MS).saturating_mul(1_000_000)).unwrap_or(0)
+}
+
+/// Reads the container's state from the engine again (events may have been
+/// missed) and applies what changed, with its marker.
+pub(crate) async fn refresh_state(hosts: &Hosts, series: &Arc<Series>) -> Result<(), Error> {
+    let observed = match hosts.details(&series.key.0, &series.key.1).await {
+        Ok(details) => run_state_from(&details),
+        Err(Error::NotFound { .. }) => RunState::Removed,
+        Err(e) => return Err(e),
+    };
+    let mut d = series.data();
+    if d.state == observed {
+        return Ok(());
+    }
+    let at = match &observed {
+        RunState::Exited { at_ms: Some(at), .. } => *at,
+        _ => now_ms(),
+    };
+    let wake = match Transition::between(&d.state, &observed) {
+        Some(transition) => d.apply(transition, at),
+        None => false,
+    };
+    d.state = observed;
+    drop(d);
+    if wake {
+        series.wake.notify_one();
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Transition {
@@ -46,8 +105,8 @@ impl Transition {
             (_, RunState::Removed) => Some(Transition::Remove),
             (RunState::Paused, RunState::Running) => Some(Transition::Unpause),
             (RunState::Running, RunState::Paused) => Some(Transition::Pause),
-            (k, RunState::Running) if !k.is_running() => Some(Transition::Start),
-            (k, RunState::Exited { exit_code, .. }) if k.is_running() => {
+            (k, RunState::Running) if !k.has_process() => Some(Transition::Start),
+            (k, RunState::Exited { exit_code, .. }) if k.has_process() => {
                 Some(Transition::Die { exit_code: *exit_code })
             }
             _ => None,
@@ -58,6 +117,17 @@ impl Transition {
 impl SeriesData {
     /// Applies a transition at `t_ms`; true when the collector must wake.
     pub fn apply(&mut self, transition: Transition, t_ms: i64) -> bool {
+        // An event the state already shows (one replayed after a reconnect,
+        // or that came while the state was read) changes nothing.
+        let already = matches!(
+            (transition, &self.state),
+            (Transition::Start, RunState::Running)
+                | (Transition::Pause, RunState::Paused)
+                | (Transition::Unpause, RunState::Running)
+        );
+        if already {
+            return false;
+        }
         match transition {
             Transition::Start | Transition::Restart => {
                 self.state = RunState::Running;
@@ -75,7 +145,7 @@ impl SeriesData {
                 false
             }
             Transition::Stop => {
-                if self.state.is_running() {
+                if self.state.has_process() {
                     self.state = RunState::Exited { exit_code: None, at_ms: Some(t_ms), oom_killed: false };
                     self.prev = None;
                 }
@@ -114,7 +184,7 @@ mod tests {
     use super::*;
 
     fn running() -> SeriesData {
-        SeriesData::new(10, RunState::Running, None, None)
+        SeriesData::new(10, RunState::Running, None, None, 0)
     }
 
     #[test]
@@ -125,6 +195,17 @@ mod tests {
         assert_eq!(d.state, RunState::Exited { exit_code: Some(137), at_ms: Some(2), oom_killed: true });
         let kinds: Vec<_> = d.markers.iter().map(|m| m.kind).collect();
         assert_eq!(kinds, vec![MarkerKind::Oom, MarkerKind::Stop]);
+    }
+
+    #[test]
+    fn an_event_the_state_already_shows_changes_nothing() {
+        let mut d = running();
+        assert!(!d.apply(Transition::Start, 1));
+        assert!(!d.apply(Transition::Unpause, 1));
+        assert!(d.markers.is_empty());
+        d.apply(Transition::Pause, 2);
+        assert!(!d.apply(Transition::Pause, 3));
+        assert_eq!(d.markers.len(), 1);
     }
 
     #[test]

@@ -10,14 +10,12 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use wire::{
-    ContainerDetails, ContainerId, ContainerState, HostName, InvalidInput, MAX_SAFE, MetricsCursor, MetricsPage,
-    RunState,
-};
+use wire::{ContainerId, HostName, InvalidInput, MAX_SAFE, MetricsCursor, MetricsPage};
 
 use super::collector::{CollectorContext, CollectorGuard, collect};
 use super::config::MetricsConfig;
-use super::events::watch_events;
+use super::events::{RECENT_EVENTS, RecentEvents, watch_events};
+use super::lifecycle::{events_known_until, run_state_from};
 use super::registry::Registry;
 use super::series::{Series, SeriesData, lock};
 use super::{columns, policy};
@@ -36,24 +34,12 @@ pub struct ContainerStatsManager {
     pub(crate) hosts: Arc<Hosts>,
     config: MetricsConfig,
     pub(crate) registry: Mutex<Registry>,
+    /// The latest events of every host, to replay to a container watched meanwhile.
+    pub(crate) recent: Mutex<RecentEvents>,
     permits: HashMap<HostName, Arc<Semaphore>>,
     next_epoch: AtomicU64,
     collectors_running: Arc<AtomicUsize>,
     collectors_started: AtomicU64,
-}
-
-pub(crate) fn run_state_from(details: &ContainerDetails) -> RunState {
-    match details.state {
-        ContainerState::Running => RunState::Running,
-        ContainerState::Paused => RunState::Paused,
-        ContainerState::Restarting => RunState::Restarting,
-        ContainerState::Created => RunState::Created,
-        _ => RunState::Exited {
-            exit_code: details.exit_code,
-            at_ms: details.finished_at.as_deref().and_then(super::formulas::parse_rfc3339_ms),
-            oom_killed: details.oom_killed,
-        },
-    }
 }
 
 impl ContainerStatsManager {
@@ -64,6 +50,7 @@ impl ContainerStatsManager {
             hosts,
             config,
             registry: Mutex::new(Registry::default()),
+            recent: Mutex::new(RecentEvents::with_capacity(RECENT_EVENTS)),
             permits,
             next_epoch: AtomicU64::new(random_epoch_base()),
             collectors_running: Arc::new(AtomicUsize::new(0)),
@@ -142,12 +129,14 @@ impl ContainerStatsManager {
                 run_state_from(&details),
                 details.memory_limit,
                 history_loss,
+                events_known_until(&details),
             )),
             wake: tokio::sync::Notify::new(),
             collector: Mutex::new(None),
         });
         let permits = self.permits.get(host).cloned().unwrap_or_else(|| Arc::new(Semaphore::new(1)));
         let cx = CollectorContext {
+            hosts: self.hosts.clone(),
             engine,
             permits,
             config: self.config.clone(),
@@ -158,6 +147,9 @@ impl ContainerStatsManager {
         *lock(&series.collector) = Some(task.abort_handle());
         self.collectors_started.fetch_add(1, Ordering::SeqCst);
         reg.series.insert(key, series.clone());
+        drop(reg);
+        // Events that came while the details were read.
+        self.replay_recent(&series);
         tracing::debug!(host = %host, id = %details.id, "metrics: collector started");
         Ok(series)
     }

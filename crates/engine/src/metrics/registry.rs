@@ -15,7 +15,8 @@ const MAX_LOSSES: usize = 4096;
 pub(crate) struct Registry {
     pub series: HashMap<Key, Arc<Series>>,
     /// Names and short ids resolved to a full id. A name can move to another
-    /// container (removed and re-created, or renamed): see `manager::metrics`.
+    /// container: a removed one's is resolved again (`manager::metrics`), a
+    /// renamed one's is forgotten (`events`).
     pub aliases: HashMap<(HostName, String), ContainerId>,
     losses: HashMap<Key, HistoryLoss>,
     loss_order: VecDeque<Key>,

@@ -45,7 +45,15 @@ pub(crate) struct SeriesData {
 }
 
 impl SeriesData {
-    pub fn new(capacity: usize, state: RunState, memory_limit: Option<u64>, history_loss: Option<HistoryLoss>) -> Self {
+    /// `last_event_nanos`: events at or before it are already reflected in
+    /// `state` (the engine's own time of the current run's start or end).
+    pub fn new(
+        capacity: usize,
+        state: RunState,
+        memory_limit: Option<u64>,
+        history_loss: Option<HistoryLoss>,
+        last_event_nanos: i64,
+    ) -> Self {
         SeriesData {
             points: RingBuffer::new(capacity.max(1)),
             markers: VecDeque::new(),
@@ -56,7 +64,7 @@ impl SeriesData {
             host_memory: None,
             online_cpus: None,
             history_loss,
-            last_event_nanos: 0,
+            last_event_nanos,
             oom_pending: false,
         }
     }
@@ -71,9 +79,10 @@ impl SeriesData {
     }
 
     /// Turns one sample into a point (or nothing), keeping it for the next.
-    pub fn ingest(&mut self, raw: RawStats) {
-        if !self.state.is_running() {
-            return; // a sample that raced a stop: not data
+    /// True when the sample was a stopped container's frame.
+    pub fn ingest(&mut self, raw: RawStats) -> bool {
+        if !self.state.has_process() {
+            return false; // a sample that raced a stop: not data
         }
         if let Some(cpus) = raw.online_cpus {
             self.online_cpus = Some(cpus);
@@ -82,13 +91,17 @@ impl SeriesData {
             self.host_memory = raw.mem_limit;
         }
         match compute(self.prev.as_ref(), &raw) {
-            Outcome::NotData => self.prev = None,
+            Outcome::NotData => {
+                self.prev = None;
+                return true;
+            }
             Outcome::Stale => {}
             Outcome::Point { point, .. } => {
                 self.points.push(point);
                 self.prev = Some(raw);
             }
         }
+        false
     }
 }
 
@@ -108,7 +121,7 @@ impl Series {
     }
 
     pub fn collecting(&self) -> bool {
-        self.data().state.is_running()
+        self.data().state.has_process()
     }
 
     pub fn removed(&self) -> bool {

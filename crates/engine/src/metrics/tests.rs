@@ -31,6 +31,10 @@ struct FakeStats {
     stopped: AtomicBool,
     down: AtomicBool,
     hung: AtomicBool,
+    /// Details say the container exited (while stats may say otherwise).
+    exited: AtomicBool,
+    /// How long reading the details takes, ms.
+    inspect_ms: std::sync::atomic::AtomicU64,
     names: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
@@ -62,6 +66,10 @@ impl ContainerEngine for FakeStats {
     async fn inspect_container(&self, id: &ContainerId) -> Result<ContainerDetails, EngineError> {
         self.inspect_calls.fetch_add(1, Ordering::SeqCst);
         tokio::task::yield_now().await;
+        let delay = self.inspect_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         if self.down.load(Ordering::SeqCst) {
             return Err(EngineError::Unavailable(Unreachable::Connect("connection refused".into())));
         }
@@ -76,8 +84,8 @@ impl ContainerEngine for FakeStats {
             id: ContainerId::parse(&full).unwrap(),
             name: "fake".into(),
             image: "img".into(),
-            state: ContainerState::Running,
-            exit_code: None,
+            state: if self.exited.load(Ordering::SeqCst) { ContainerState::Exited } else { ContainerState::Running },
+            exit_code: self.exited.load(Ordering::SeqCst).then_some(2),
             oom_killed: false,
             started_at: None,
             finished_at: None,
@@ -439,4 +447,50 @@ async fn a_run_of_one_sample_leaves_a_point() {
     assert_eq!(page.points.len(), 1, "one sample gave one point");
     assert_eq!(page.points.mem_kib[0], Some(4096));
     assert_eq!(page.points.cpu_pct[0], None, "CPU needs two samples");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_event_that_comes_while_the_state_is_read_is_not_lost() {
+    let engine = Arc::new(FakeStats::default());
+    engine.inspect_ms.store(500, Ordering::SeqCst);
+    let m = manager_with(engine.clone(), fast());
+    let first = tokio::spawn({
+        let m = m.clone();
+        async move { m.metrics(&local(), &id(FULL_ID), None).await.unwrap() }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // It dies while Binnacle reads its details (which still say running).
+    m.on_event(&local(), &EngineEvent { id: FULL_ID.into(), action: "die".into(), exit_code: Some(3), time_nanos: 7 });
+    first.await.unwrap();
+    let page = m.metrics(&local(), &id(FULL_ID), None).await.unwrap();
+    assert!(matches!(page.state, RunState::Exited { exit_code: Some(3), .. }), "{:?}", page.state);
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_is_asked_of_an_engine_known_to_be_down() {
+    let engine = Arc::new(FakeStats::default());
+    let hosts = Hosts::builder().host(local(), engine.clone()).build();
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    hosts.spawn_monitors(Duration::from_secs(5), rx);
+    let m = ContainerStatsManager::new(hosts, fast());
+    wait_for_points(&m, &id(FULL_ID), 2).await;
+    engine.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(10)).await; // the monitor notices within seconds
+    let calls = engine.stats_calls.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(engine.stats_calls.load(Ordering::SeqCst), calls, "no stats requests while it is known down");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missed_stop_is_found_from_the_empty_frames() {
+    let engine = Arc::new(FakeStats::default());
+    let m = manager_with(engine.clone(), fast());
+    wait_for_points(&m, &id(FULL_ID), 2).await;
+    // It stopped, and the event never came.
+    engine.stopped.store(true, Ordering::SeqCst);
+    engine.exited.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let page = m.metrics(&local(), &id(FULL_ID), None).await.unwrap();
+    assert!(matches!(page.state, RunState::Exited { exit_code: Some(2), .. }), "{:?}", page.state);
+    assert!(page.markers.iter().any(|mk| mk.kind == MarkerKind::Stop));
 }
