@@ -25,14 +25,6 @@ pub mod ssr {
         })
     }
 
-    /// `BINNACLE_READ_ONLY`: actions are refused, even when called directly.
-    #[derive(Debug, Clone, Copy, Default)]
-    pub struct ReadOnly(pub bool);
-
-    pub fn read_only() -> bool {
-        use_context::<ReadOnly>().unwrap_or_default().0
-    }
-
     /// The metrics engine, provided as context by the server for every request.
     pub fn metrics() -> Result<Arc<ContainerStatsManager>, ApiError> {
         use_context::<Arc<ContainerStatsManager>>().ok_or_else(|| {
@@ -53,20 +45,16 @@ pub async fn list_containers() -> Result<ContainerList, ApiError> {
 pub async fn get_container_details(host: String, id: String) -> Result<ContainerDetails, ApiError> {
     let host = wire::HostName::parse(&host)?;
     let id = wire::ContainerId::parse(&id)?;
-    let mut details = ssr::hosts()?.details(&host, &id).await?;
-    details.read_only = ssr::read_only();
-    Ok(details)
+    // `read_only` says whether this host refuses actions (the page hides them).
+    Ok(ssr::hosts()?.details(&host, &id).await?)
 }
 
-/// Start, stop or restart a container.
+/// Start, stop or restart a container (refused on a read-only host, even
+/// when called directly).
 #[server(prefix = "/api", endpoint = "container_action", input = StrictJson, output = Json)]
 pub async fn act_on_container(host: String, id: String, action: ContainerAction) -> Result<(), ApiError> {
     let host = wire::HostName::parse(&host)?;
     let id = wire::ContainerId::parse(&id)?;
-    if ssr::read_only() {
-        tracing::info!(%host, %id, ?action, "container action refused: read-only mode");
-        return Err(ApiError::read_only());
-    }
     let result = ssr::hosts()?.act(&host, &id, action).await;
     match &result {
         Ok(()) => tracing::info!(%host, %id, ?action, "container action done"),

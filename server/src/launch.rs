@@ -10,13 +10,13 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::http::{HeaderValue, Request, header};
 use axum::routing::{get, post};
+use engine::hosts::HostOptions;
 use engine::{BollardEngine, ContainerStatsManager, Hosts};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use wire::HostName;
 
 use crate::auth::{self, Auth, AuthMode};
 use crate::health::healthz;
@@ -46,10 +46,17 @@ impl Binnacle {
     /// Builds and starts everything the settings describe. Call inside a
     /// tokio runtime. On a bad setting, returns one line that names it.
     pub fn start(settings: &Settings, leptos_options: LeptosOptions) -> Result<Binnacle, String> {
-        let local = HostName::parse("local").map_err(|e| e.to_string())?;
-        let engine = BollardEngine::connect(local.clone(), &settings.docker_host)
-            .map_err(|reason| format!("error: invalid value for DOCKER_HOST: {reason}"))?;
-        Self::start_with_hosts(settings, leptos_options, Hosts::builder().host(local, Arc::new(engine)).build())
+        let mut hosts = Hosts::builder();
+        for host in settings.host_configs()? {
+            let options = HostOptions {
+                transport: host.endpoint.transport().to_string(),
+                read_only: host.read_only.unwrap_or(settings.read_only),
+            };
+            tracing::info!(host = %host.name, transport = %options.transport, read_only = options.read_only, "host configured");
+            let engine = BollardEngine::new(host.name.clone(), host.endpoint);
+            hosts = hosts.add(host.name, Arc::new(engine), options);
+        }
+        Self::start_with_hosts(settings, leptos_options, hosts.build())
     }
 
     /// The same with the hosts given (tests wrap the real engine, e.g. to
@@ -63,7 +70,7 @@ impl Binnacle {
         app::base::set_base_path(settings.base_path.clone());
         let auth = Auth::from_config(settings.auth_config())?;
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
-        hosts.spawn_monitors(settings.engine_check_interval, stop_rx.clone());
+        hosts.spawn_supervisors(settings.engine_check_interval, stop_rx.clone());
         let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());
         metrics.spawn_background(stop_rx);
         if settings.read_only {
@@ -118,7 +125,6 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let hosts = state.hosts.clone();
     let metrics = state.metrics.clone();
-    let read_only = app::api::ssr::ReadOnly(state.read_only);
     let options = state.leptos_options.clone();
     let auth = state.auth.clone();
     let none_mode = auth.mode() == AuthMode::None;
@@ -133,7 +139,6 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(hosts.clone());
                 provide_context(metrics.clone());
-                provide_context(read_only);
             },
             move || shell(options.clone()),
         )

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod health;
+pub mod hosts_config;
 pub mod http;
 mod launch;
 pub mod settings;

@@ -75,6 +75,21 @@ pub struct Settings {
     )]
     pub docker_host: String,
 
+    /// More Docker hosts: a TOML file of `[[host]]` tables (name, url, TLS
+    /// files or cert_dir, identity, known_hosts, insecure, read_only).
+    #[arg(long, env = "BINNACLE_HOSTS_FILE", value_name = "BINNACLE_HOSTS_FILE")]
+    pub hosts_file: Option<std::path::PathBuf>,
+
+    /// More Docker hosts, simply: `name=url,name=url` (e.g.
+    /// `nas=tcp://10.0.0.5:2376,vps=ssh://deploy@vps`).
+    #[arg(long, env = "BINNACLE_HOSTS", value_name = "BINNACLE_HOSTS", default_value = "")]
+    pub hosts: String,
+
+    /// Where BINNACLE_HOSTS finds TLS client certificates: `<dir>/<host name>/`
+    /// holding ca.pem, cert.pem and key.pem.
+    #[arg(long, env = "BINNACLE_CERTS_DIR", value_name = "BINNACLE_CERTS_DIR", default_value = "/certs")]
+    pub certs_dir: std::path::PathBuf,
+
     /// How often a reachable engine is checked (one that does not answer is re-checked every second).
     #[arg(long, env = "BINNACLE_ENGINE_CHECK_INTERVAL", value_name = "BINNACLE_ENGINE_CHECK_INTERVAL",
           default_value = "5s", value_parser = parse_duration)]
@@ -120,7 +135,8 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub client_buffer: Option<u32>,
 
-    /// Refuse start/stop/restart (and hide them in the UI).
+    /// Refuse start/stop/restart (and hide them in the UI); a host's own
+    /// `read_only` in the hosts file overrides it.
     #[arg(long, env = "BINNACLE_READ_ONLY", value_name = "BINNACLE_READ_ONLY", default_value_t = false,
           action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub read_only: bool,
@@ -201,6 +217,28 @@ impl Settings {
             listen: self.listen,
             base_path: self.base_path.clone(),
         }
+    }
+
+    /// Every host to watch: `local` (DOCKER_HOST), then the hosts file's,
+    /// then BINNACLE_HOSTS'. On a bad entry, one line naming where it is.
+    pub fn host_configs(&self) -> Result<Vec<crate::hosts_config::HostConfig>, String> {
+        use crate::hosts_config::{HostConfig, all_hosts, parse_hosts_file, parse_hosts_list};
+        let local = HostConfig {
+            name: wire::HostName::parse("local").map_err(|e| e.to_string())?,
+            endpoint: engine::endpoint::Endpoint::parse(&self.docker_host)
+                .map_err(|why| format!("error: invalid value for DOCKER_HOST: {why}"))?,
+            read_only: None,
+        };
+        let file = match &self.hosts_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("error: BINNACLE_HOSTS_FILE {}: cannot read it: {e}", path.display()))?;
+                parse_hosts_file(path, &text)?
+            }
+            None => Vec::new(),
+        };
+        let list = parse_hosts_list(&self.hosts, &self.certs_dir)?;
+        all_hosts(local, file, list)
     }
 
     /// The effective log filter: BINNACLE_LOG, else RUST_LOG, else `info`.

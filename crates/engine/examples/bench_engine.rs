@@ -68,8 +68,9 @@ async fn ours(ids: &[ContainerId], seconds: u64) -> Figures {
     let local = HostName::parse("local").unwrap();
     let engine = BollardEngine::connect(local.clone(), "unix:///var/run/docker.sock").unwrap();
     let hosts = Hosts::builder().host(local.clone(), Arc::new(engine)).build();
-    let m = ContainerStatsManager::new(hosts, MetricsConfig::default());
     let (_stop, rx) = tokio::sync::watch::channel(false);
+    hosts.spawn_supervisors(Duration::from_secs(5), rx.clone());
+    let m = ContainerStatsManager::new(hosts, MetricsConfig::default());
     m.spawn_background(rx);
     let me = std::process::id();
     let pids = daemon_pids();

@@ -19,8 +19,9 @@ use wire::{
     PortBinding,
 };
 
+use crate::endpoint::Endpoint;
 use crate::metrics::formulas::{RawStats, parse_rfc3339_ms};
-use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Unreachable};
+use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Product, Unreachable};
 
 /// Agreeing on an API version is a nicety: never wait long for it.
 const NEGOTIATE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,37 +30,31 @@ const CLIENT_TIMEOUT_SECS: u64 = 120;
 
 pub struct BollardEngine {
     host: HostName,
-    address: DockerAddress,
+    endpoint: Endpoint,
     /// None until the first successful connect.
     docker: RwLock<Option<Docker>>,
     negotiated: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-#[derive(Debug, Clone)]
-enum DockerAddress {
-    Unix(String),
-    Http(String),
+    /// For ssh hosts: ssh's last complaint, which says why a connection failed.
+    ssh_last_error: Option<crate::ssh::LastSshError>,
 }
 
 impl BollardEngine {
     /// Checks the address only: the connection is made on first use, so an
     /// engine that is down (or whose socket is missing) at start-up does not
     /// stop Binnacle from serving.
-    /// `docker_host` is `unix:///path`, `tcp://host:port` or `http://host:port`.
+    pub fn new(host: HostName, endpoint: Endpoint) -> Self {
+        let ssh_last_error = matches!(endpoint, Endpoint::Ssh { .. }).then(crate::ssh::LastSshError::default);
+        BollardEngine { host, endpoint, docker: RwLock::new(None), negotiated: Default::default(), ssh_last_error }
+    }
+
+    /// [`BollardEngine::new`] from an address: `unix:///path`, `tcp://host:port`
+    /// (plain), `ssh://[user@]host[:port]`.
     pub fn connect(host: HostName, docker_host: &str) -> Result<Self, String> {
-        let address = if let Some(path) = docker_host.strip_prefix("unix://") {
-            if path.is_empty() {
-                return Err("unix:// needs a socket path, e.g. unix:///var/run/docker.sock".into());
-            }
-            DockerAddress::Unix(path.to_string())
-        } else if docker_host.starts_with("tcp://") || docker_host.starts_with("http://") {
-            DockerAddress::Http(docker_host.replacen("tcp://", "http://", 1))
-        } else {
-            return Err(format!(
-                "unsupported address {docker_host:?}: use unix:///path/to/docker.sock or tcp://host:port"
-            ));
-        };
-        Ok(BollardEngine { host, address, docker: RwLock::new(None), negotiated: Default::default() })
+        Ok(Self::new(host, Endpoint::parse(docker_host)?))
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     async fn client(&self) -> Result<Docker, EngineError> {
@@ -70,9 +65,73 @@ impl BollardEngine {
         if let Some(docker) = slot.as_ref() {
             return Ok(docker.clone());
         }
-        let docker = connect(&self.address)?;
+        let docker = self.open()?;
         *slot = Some(docker.clone());
         Ok(docker)
+    }
+
+    /// The bollard client for this endpoint (no connection is made yet).
+    fn open(&self) -> Result<Docker, EngineError> {
+        let version = bollard::API_DEFAULT_VERSION;
+        let refused = |e: bollard::errors::Error| {
+            let detail = e.to_string();
+            EngineError::Unavailable(Unreachable::Connect { reason: why_unreachable(&e), detail })
+        };
+        match &self.endpoint {
+            Endpoint::Unix { path } => {
+                Docker::connect_with_unix(&path.to_string_lossy(), CLIENT_TIMEOUT_SECS, version).map_err(refused)
+            }
+            Endpoint::Tcp { host, port, tls: None } => {
+                Docker::connect_with_http(&format!("http://{}", host_port(host, *port)), CLIENT_TIMEOUT_SECS, version)
+                    .map_err(refused)
+            }
+            Endpoint::Tcp { host, port, tls: Some(files) } => Docker::connect_with_ssl(
+                &host_port(host, *port),
+                &files.key,
+                &files.cert,
+                &files.ca,
+                CLIENT_TIMEOUT_SECS,
+                version,
+            )
+            .map_err(|e| {
+                let detail = e.to_string();
+                let reason = match &e {
+                    bollard::errors::Error::CertPathError { .. } => "TLS: cannot read the certificate files".into(),
+                    bollard::errors::Error::CertParseError { .. } | bollard::errors::Error::CertMultipleKeys { .. } => {
+                        "TLS: the certificate files are not valid".into()
+                    }
+                    other => why_unreachable(other),
+                };
+                EngineError::Unavailable(Unreachable::Connect { reason, detail })
+            }),
+            Endpoint::Ssh { user, host, port, identity, known_hosts } => {
+                let target = crate::ssh::SshTarget {
+                    user: user.clone(),
+                    host: host.clone(),
+                    port: *port,
+                    identity: identity.clone(),
+                    known_hosts: known_hosts.clone(),
+                };
+                crate::ssh::connect(&target, CLIENT_TIMEOUT_SECS, self.ssh_last_error.clone()).map_err(|detail| {
+                    EngineError::Unavailable(Unreachable::Connect { reason: format!("ssh: {detail}"), detail })
+                })
+            }
+        }
+    }
+
+    /// Sorts an error of this engine's, with ssh's own words for ssh hosts.
+    fn fail(&self, err: bollard::errors::Error) -> EngineError {
+        match map_error(err) {
+            EngineError::Unavailable(Unreachable::Connect { reason, detail }) => {
+                let ssh_says = self.ssh_last_error.as_ref().and_then(|l| l.lock().ok().and_then(|l| l.clone()));
+                let reason = match ssh_says {
+                    Some(line) => format!("ssh: {}", line.trim_end_matches('.').trim_end_matches('\r')),
+                    None => reason,
+                };
+                EngineError::Unavailable(Unreachable::Connect { reason, detail })
+            }
+            other => other,
+        }
     }
 
     /// Agrees on an API version with the engine once it first answers, in
@@ -103,15 +162,84 @@ pub(crate) fn map_error(err: bollard::errors::Error) -> EngineError {
         }
         E::JsonDataError { .. } | E::JsonSerdeError { .. } => EngineError::Other(err.to_string()),
         E::RequestTimeoutError => EngineError::Unavailable(Unreachable::Timeout),
-        other => EngineError::Unavailable(Unreachable::Connect(other.to_string())),
+        other => {
+            let reason = why_unreachable(&other);
+            EngineError::Unavailable(Unreachable::Connect { reason, detail: other.to_string() })
+        }
+    }
+}
+
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+}
+
+/// Why an engine could not be reached, in words a user can act on: the
+/// error's chain is searched for the I/O or TLS failure underneath.
+fn why_unreachable(err: &(dyn std::error::Error + 'static)) -> String {
+    use std::io::ErrorKind as K;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut io_kind = None;
+    while let Some(e) = next {
+        if let Some(bollard::errors::Error::SocketNotFoundError(_)) = e.downcast_ref::<bollard::errors::Error>() {
+            return "no socket at that path".into();
+        }
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return tls_reason(tls);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                return tls_reason(tls);
+            }
+            io_kind = io_kind.or(Some(io.kind()));
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
+            }
+        }
+        let text = e.to_string();
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return "host name not found".into();
+        }
+        next = e.source();
+    }
+    match io_kind {
+        Some(K::ConnectionRefused) => "connection refused".into(),
+        Some(K::PermissionDenied) => "permission denied on the socket".into(),
+        Some(K::NotFound) => "no socket at that path".into(),
+        Some(K::TimedOut) => "connection timed out".into(),
+        Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof) => {
+            "the connection was closed".into()
+        }
+        Some(K::HostUnreachable | K::NetworkUnreachable) => "host unreachable".into(),
+        _ => "cannot connect".into(),
+    }
+}
+
+fn tls_reason(err: &rustls::Error) -> String {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    match err {
+        E::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => "TLS: unknown certificate authority".into(),
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => "TLS: the engine's certificate expired".into(),
+        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            "TLS: the engine's certificate is not for this host name".into()
+        }
+        E::InvalidCertificate(_) => "TLS: the engine's certificate is not valid".into(),
+        E::AlertReceived(A::CertificateExpired) => "TLS: the engine refused our client certificate (expired)".into(),
+        E::AlertReceived(A::CertificateRequired | A::HandshakeFailure) => {
+            "TLS: the engine wants a client certificate".into()
+        }
+        E::AlertReceived(A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::DecryptError) => {
+            "TLS: the engine refused our client certificate".into()
+        }
+        other => format!("TLS: {other}"),
     }
 }
 
 /// An action on a container already in the wanted state answers 304: that is success.
-fn action_result(result: Result<(), bollard::errors::Error>) -> Result<(), EngineError> {
+fn action_result(result: Result<(), bollard::errors::Error>) -> Result<(), bollard::errors::Error> {
     match result {
         Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
-        other => other.map_err(map_error),
+        other => other,
     }
 }
 
@@ -119,34 +247,39 @@ fn action_result(result: Result<(), bollard::errors::Error>) -> Result<(), Engin
 impl ContainerEngine for BollardEngine {
     async fn version(&self) -> Result<EngineVersion, EngineError> {
         let client = self.client().await?;
-        let v = client.version().await.map_err(map_error)?;
+        let v = client.version().await.map_err(|e| self.fail(e))?;
         self.negotiate_once(client);
+        // Podman's Docker-compatible API names itself among the components.
+        let podman = v.components.iter().flatten().any(|c| c.name.to_ascii_lowercase().contains("podman"));
         Ok(EngineVersion {
             version: v.version.unwrap_or_else(|| "unknown".into()),
             api_version: v.api_version.unwrap_or_else(|| "unknown".into()),
+            product: if podman { Product::Podman } else { Product::Docker },
         })
     }
 
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
         let client = self.client().await?;
         let options = ListContainersOptionsBuilder::default().all(true).build();
-        let raw = client.list_containers(Some(options)).await.map_err(map_error)?;
+        let raw = client.list_containers(Some(options)).await.map_err(|e| self.fail(e))?;
         Ok(raw.into_iter().filter_map(|c| summary_from_api(&self.host, c)).collect())
     }
 
     async fn inspect_container(&self, id: &ContainerId) -> Result<ContainerDetails, EngineError> {
         let client = self.client().await?;
-        let raw = client.inspect_container(id.as_str(), None::<InspectContainerOptions>).await.map_err(map_error)?;
+        let raw =
+            client.inspect_container(id.as_str(), None::<InspectContainerOptions>).await.map_err(|e| self.fail(e))?;
         details_from_api(&self.host, raw).ok_or_else(|| EngineError::Other("inspect without id".into()))
     }
 
     async fn act(&self, id: &ContainerId, action: ContainerAction) -> Result<(), EngineError> {
         let client = self.client().await?;
-        action_result(match action {
+        let result = match action {
             ContainerAction::Start => client.start_container(id.as_str(), None::<StartContainerOptions>).await,
             ContainerAction::Stop => client.stop_container(id.as_str(), None::<StopContainerOptions>).await,
             ContainerAction::Restart => client.restart_container(id.as_str(), None::<RestartContainerOptions>).await,
-        })
+        };
+        action_result(result).map_err(|e| self.fail(e))
     }
 
     async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
@@ -156,20 +289,22 @@ impl ContainerEngine for BollardEngine {
         // No time limit here: the collector applies BINNACLE_METRICS_REQUEST_TIMEOUT.
         match stream.next().await {
             Some(Ok(frame)) => Ok(raw_stats_from_api(frame)),
-            Some(Err(e)) => Err(map_error(e)),
-            None => Err(EngineError::Unavailable(Unreachable::Connect("stats stream ended without a sample".into()))),
+            Some(Err(e)) => Err(self.fail(e)),
+            None => Err(EngineError::Unavailable(Unreachable::Connect {
+                reason: "the connection was closed".into(),
+                detail: "stats stream ended without a sample".into(),
+            })),
         }
     }
 
     fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>> {
         let docker = self.docker.try_read().ok().and_then(|d| d.clone());
-        let address = self.address.clone();
         let options = EventsOptions {
             since: since_secs.map(|s| s.to_string()),
             until: None,
             filters: Some(HashMap::from([("type".to_string(), vec!["container".to_string()])])),
         };
-        let docker = match docker.map(Ok).unwrap_or_else(|| connect(&address)) {
+        let docker = match docker.map(Ok).unwrap_or_else(|| self.open()) {
             Ok(d) => d,
             Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
         };
@@ -183,14 +318,6 @@ impl ContainerEngine for BollardEngine {
             })
             .boxed()
     }
-}
-
-fn connect(address: &DockerAddress) -> Result<Docker, EngineError> {
-    match address {
-        DockerAddress::Unix(path) => Docker::connect_with_unix(path, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION),
-        DockerAddress::Http(addr) => Docker::connect_with_http(addr, CLIENT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION),
-    }
-    .map_err(|e| EngineError::Unavailable(Unreachable::Connect(e.to_string())))
 }
 
 fn event_from_api(msg: bollard::models::EventMessage) -> Option<EngineEvent> {
@@ -378,9 +505,9 @@ mod tests {
     #[test]
     fn an_action_already_done_is_a_success() {
         let e = bollard::errors::Error::DockerResponseServerError { status_code: 304, message: String::new() };
-        assert_eq!(action_result(Err(e)), Ok(()));
+        assert!(action_result(Err(e)).is_ok());
         let e = bollard::errors::Error::DockerResponseServerError { status_code: 500, message: "x".into() };
-        assert!(matches!(action_result(Err(e)), Err(EngineError::Other(_))));
+        assert!(matches!(action_result(Err(e)).map_err(map_error), Err(EngineError::Other(_))));
     }
 
     #[test]
@@ -404,9 +531,23 @@ mod tests {
         assert!(real_time(Some("2026-01-01T00:00:00Z".into())).is_some());
     }
 
+    #[tokio::test]
+    async fn an_engine_that_is_not_there_is_described_in_words() {
+        let gone =
+            BollardEngine::connect(HostName::parse("gone").unwrap(), "unix:///tmp/binnacle-no-such.sock").unwrap();
+        let err = gone.version().await.unwrap_err();
+        assert_eq!(err.public_reason(), "no socket at that path");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let refused =
+            BollardEngine::connect(HostName::parse("off").unwrap(), &format!("tcp://127.0.0.1:{port}")).unwrap();
+        assert_eq!(refused.version().await.unwrap_err().public_reason(), "connection refused");
+    }
+
     #[test]
     fn unsupported_docker_host_is_refused_with_a_reason() {
-        let err = BollardEngine::connect(HostName::parse("local").unwrap(), "ssh://x").err().unwrap();
+        let err = BollardEngine::connect(HostName::parse("local").unwrap(), "ftp://x").err().unwrap();
         assert!(err.contains("unsupported"));
     }
 }

@@ -16,6 +16,9 @@ pub enum Error {
     /// The host's engine does not answer (or not in time).
     #[error("the Docker engine of host \"{0}\" is not answering")]
     Unavailable(HostName),
+    /// Actions are refused on this host (`read_only`).
+    #[error("host \"{0}\" is read-only: actions are disabled")]
+    ReadOnly(HostName),
     /// An action Docker did not finish in time (it may still complete).
     #[error("the Docker engine of host \"{0}\" did not finish in time")]
     TimedOut(HostName),
@@ -45,6 +48,7 @@ impl From<Error> for wire::ApiError {
             }
             Error::NotFound { host, id } => ApiError::not_found(format!("container \"{id}\" on host \"{host}\"")),
             Error::Unavailable(host) => ApiError::engine_unavailable(host),
+            Error::ReadOnly(host) => ApiError { host: Some(host.to_string()), ..ApiError::read_only() },
             Error::TimedOut(host) => ApiError {
                 host: Some(host.to_string()),
                 ..ApiError::new(

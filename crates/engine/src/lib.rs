@@ -13,10 +13,12 @@
 
 pub mod backoff;
 pub mod docker;
+pub mod endpoint;
 mod error;
 pub mod hosts;
 pub mod metrics;
 pub mod port;
+mod ssh;
 
 pub use backoff::Backoff;
 pub use docker::{BollardEngine, raw_stats_from_api};

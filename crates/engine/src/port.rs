@@ -27,6 +27,24 @@ pub struct EngineEvent {
 pub struct EngineVersion {
     pub version: String,
     pub api_version: String,
+    pub product: Product,
+}
+
+/// What an engine is: Docker's or Podman's API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Product {
+    #[default]
+    Docker,
+    Podman,
+}
+
+impl std::fmt::Display for Product {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Product::Docker => "Docker",
+            Product::Podman => "Podman",
+        })
+    }
 }
 
 /// Why an engine could not be reached.
@@ -34,8 +52,10 @@ pub struct EngineVersion {
 pub enum Unreachable {
     /// It accepted the connection but did not answer in time (hung or starting).
     Timeout,
-    /// The connection failed (socket missing, refused, reset); the detail is for the log.
-    Connect(String),
+    /// The connection failed: `reason` in words safe to show ("connection
+    /// refused", "TLS: unknown certificate authority", "ssh: Permission
+    /// denied (publickey)"), `detail` for the log.
+    Connect { reason: String, detail: String },
 }
 
 /// Why an engine call failed, in the terms the rest of the engine cares about.
@@ -43,7 +63,7 @@ pub enum Unreachable {
 pub enum EngineError {
     #[error("no such container")]
     NotFound,
-    #[error("engine unreachable: {}", match .0 { Unreachable::Timeout => "no answer in time", Unreachable::Connect(why) => why })]
+    #[error("engine unreachable: {}", match .0 { Unreachable::Timeout => "no answer in time", Unreachable::Connect { detail, .. } => detail })]
     Unavailable(Unreachable),
     /// The engine understood and refused, e.g. 409 for a container being removed.
     #[error("{0}")]
@@ -56,12 +76,12 @@ pub enum EngineError {
 impl EngineError {
     /// A reason safe to show in a page: the kind of failure, not socket
     /// paths or engine internals (those go to the log).
-    pub fn public_reason(&self) -> &'static str {
+    pub fn public_reason(&self) -> String {
         match self {
-            EngineError::Unavailable(Unreachable::Timeout) => "no answer in time",
-            EngineError::Unavailable(Unreachable::Connect(_)) => "cannot connect",
-            EngineError::NotFound => "not found",
-            EngineError::Conflict(_) | EngineError::Other(_) => "unexpected answer",
+            EngineError::Unavailable(Unreachable::Timeout) => "no answer in time".into(),
+            EngineError::Unavailable(Unreachable::Connect { reason, .. }) => reason.clone(),
+            EngineError::NotFound => "not found".into(),
+            EngineError::Conflict(_) | EngineError::Other(_) => "unexpected answer".into(),
         }
     }
 }

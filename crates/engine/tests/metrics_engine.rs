@@ -62,9 +62,10 @@ fn manager() -> Arc<ContainerStatsManager> {
     let docker_host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
     let engine = BollardEngine::connect(local.clone(), &docker_host).unwrap();
     let hosts = Hosts::builder().host(local, Arc::new(engine)).build();
-    let manager = ContainerStatsManager::new(hosts, MetricsConfig::default());
     let (_tx, rx) = tokio::sync::watch::channel(false);
     std::mem::forget(_tx); // background tasks live as long as the test
+    hosts.spawn_supervisors(std::time::Duration::from_secs(5), rx.clone());
+    let manager = ContainerStatsManager::new(hosts, MetricsConfig::default());
     manager.spawn_background(rx);
     manager
 }

@@ -74,15 +74,32 @@ pub struct ContainerSummary {
     pub created: i64,
 }
 
-/// Whether a host's engine answers, as last seen.
+/// A host as last seen: whether its engine answers, since when, why not,
+/// how it is reached and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostStatus {
     pub name: HostName,
     pub reachable: bool,
     pub version: Option<String>,
     pub api_version: Option<String>,
-    /// Why it is unreachable, in words safe to show.
+    /// Why it is unreachable, in words safe to show ("connection refused",
+    /// "TLS: unknown certificate authority", "ssh: Permission denied (publickey)").
     pub error: Option<String>,
+    /// When it last became reachable or unreachable, ms since the epoch.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+    /// How Binnacle reaches it: `unix`, `tcp`, `tcp+tls` or `ssh`.
+    #[serde(default)]
+    pub transport: String,
+    /// `Docker` or `Podman`, once it answered.
+    #[serde(default)]
+    pub engine: Option<String>,
+    /// Actions are refused on this host.
+    #[serde(default)]
+    pub read_only: bool,
+    /// When its container list was last read, ms since the epoch.
+    #[serde(default)]
+    pub listed_at_ms: Option<i64>,
 }
 
 /// The list page's data: every host's status and every container found.

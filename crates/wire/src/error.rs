@@ -292,7 +292,7 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("host"));
         assert_eq!(
             e.to_json(),
-            r#"{"kind":"invalid","message":"invalid host: only lowercase letters, digits and '-' are allowed","field":"host"}"#
+            r#"{"kind":"invalid","message":"invalid host: only lowercase letters, digits, '_' and '-' are allowed, starting with a letter or digit","field":"host"}"#
         );
     }
 }

@@ -26,14 +26,18 @@ pub struct HostName(String);
 impl HostName {
     pub const MAX_LEN: usize = 32;
 
-    /// Lowercase letters, digits and `-`, 1 to 32 characters, not starting with `-`.
+    /// `[a-z0-9][a-z0-9_-]{0,31}`: lowercase letters, digits, `_` and `-`,
+    /// 1 to 32 characters, starting with a letter or digit.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
         if raw.is_empty() || raw.len() > Self::MAX_LEN {
             return Err(InvalidInput::new("host", "must be 1 to 32 characters"));
         }
-        if raw.starts_with('-') || !raw.chars().all(ok_char) {
-            return Err(InvalidInput::new("host", "only lowercase letters, digits and '-' are allowed"));
+        if raw.starts_with(['-', '_']) || !raw.chars().all(ok_char) {
+            return Err(InvalidInput::new(
+                "host",
+                "only lowercase letters, digits, '_' and '-' are allowed, starting with a letter or digit",
+            ));
         }
         Ok(HostName(raw.to_string()))
     }
@@ -155,7 +159,9 @@ mod tests {
     fn host_names_are_lowercase_words() {
         assert!(HostName::parse("local").is_ok());
         assert!(HostName::parse("prod-2").is_ok());
-        for bad in ["", "Local", "a/b", "-x", "a.b", &"h".repeat(33)] {
+        assert!(HostName::parse("edge_1").is_ok());
+        assert!(HostName::parse(&"h".repeat(32)).is_ok());
+        for bad in ["", "Local", "a/b", "-x", "_x", "a.b", "a b", &"h".repeat(33)] {
             assert!(HostName::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -1,20 +1,20 @@
-//! One Docker events subscription per host: lifecycle for every watched
-//! container of that host, and a re-read of their states whenever the
-//! stream had to reconnect (events may have been missed meanwhile).
+//! Lifecycle from each host's events (the host's supervisor holds the one
+//! subscription): applied to the watched containers of that host, and a
+//! re-read of their states whenever the subscription was made again
+//! (events may have been missed meanwhile).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use futures::StreamExt;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use wire::{ContainerId, HostName};
 
 use super::lifecycle::{Transition, refresh_state};
 use super::manager::ContainerStatsManager;
-use super::series::{Series, lock, now_ms};
-use crate::backoff::Backoff;
+use super::series::{Series, lock};
 use crate::error::Error;
+use crate::hosts::HostEvent;
 use crate::port::EngineEvent;
 
 /// Events kept to replay to a container whose watch began while they came.
@@ -108,60 +108,22 @@ fn reconcile_soon(manager: Weak<ContainerStatsManager>, host: HostName) {
     });
 }
 
-/// Follows `host`'s events, replaying from just before the subscription;
-/// after a reconnect, re-reads the watched containers. Reconnects with
-/// backoff (1 s doubling to 30 s), or at once when the engine answers again.
-pub(crate) async fn watch_events(
-    manager: Weak<ContainerStatsManager>,
-    host: HostName,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut backoff = Backoff::default();
-    let mut since_secs = now_ms() / 1000 - 1;
-    let mut connected_before = false;
-    let Some((engine, mut host_back)) = manager.upgrade().and_then(|m| {
-        let engine = m.hosts.engine(&host).ok()?;
-        let back = m.hosts.subscribe_back(&host).ok()?;
-        Some((engine, back))
-    }) else {
-        return;
-    };
+/// Applies `host`'s events to the watched containers; re-reads their states
+/// when the subscription was made again or events were dropped.
+pub(crate) async fn listen(manager: Weak<ContainerStatsManager>, host: HostName, mut shutdown: watch::Receiver<bool>) {
+    let Some(mut events) = manager.upgrade().and_then(|m| m.hosts.subscribe_events(&host).ok()) else { return };
     loop {
-        // Seen before subscribing, so a return announced meanwhile is not missed.
-        host_back.borrow_and_update();
-        let mut stream = engine.events(Some(since_secs));
-        if connected_before {
-            // Events may have been missed while the stream was away.
-            reconcile_soon(manager.clone(), host.clone());
-        }
-        loop {
-            let item = tokio::select! {
-                item = stream.next() => item,
-                _ = shutdown.changed() => return,
-            };
-            match item {
-                Some(Ok(event)) => {
-                    backoff.reset();
-                    since_secs = since_secs.max(event.time_nanos / 1_000_000_000);
-                    match manager.upgrade() {
-                        Some(m) => m.on_event(&host, &event),
-                        None => return,
-                    }
-                }
-                Some(Err(e)) => {
-                    tracing::debug!(%host, error = %e, "metrics: events stream failed");
-                    break;
-                }
-                None => break,
-            }
-        }
-        connected_before = true;
-        let delay = backoff.next_delay();
-        tracing::info!(%host, retry_in = ?delay, "metrics: events stream ended; reconnecting");
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = host_back.changed() => backoff.reset(),
+        let item = tokio::select! {
+            item = events.recv() => item,
             _ = shutdown.changed() => return,
+        };
+        let Some(m) = manager.upgrade() else { return };
+        match item {
+            Ok(HostEvent::Container(event)) => m.on_event(&host, &event),
+            Ok(HostEvent::Resubscribed) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                reconcile_soon(manager.clone(), host.clone())
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
         }
     }
 }

@@ -14,7 +14,7 @@ use wire::{ContainerId, HostName, InvalidInput, MAX_SAFE, MetricsCursor, Metrics
 
 use super::collector::{CollectorContext, CollectorGuard, collect};
 use super::config::MetricsConfig;
-use super::events::{RECENT_EVENTS, RecentEvents, watch_events};
+use super::events::{RECENT_EVENTS, RecentEvents, listen};
 use super::lifecycle::{events_known_until, run_state_from};
 use super::registry::Registry;
 use super::series::{Series, SeriesData, lock};
@@ -193,7 +193,8 @@ impl ContainerStatsManager {
         policy::expire_idle(&mut lock(&self.registry), self.config.idle_timeout)
     }
 
-    /// Background work: the idle sweeper and one events watcher per host.
+    /// Background work: the idle sweeper and one events listener per host
+    /// (the hosts' supervisors must run for events to come).
     pub fn spawn_background(self: &Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
         let sweep_every = (self.config.idle_timeout / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
         let manager = Arc::downgrade(self);
@@ -213,7 +214,7 @@ impl ContainerStatsManager {
             }
         });
         for host in self.hosts.names().cloned().collect::<Vec<_>>() {
-            tokio::spawn(watch_events(Arc::downgrade(self), host, shutdown.clone()));
+            tokio::spawn(listen(Arc::downgrade(self), host, shutdown.clone()));
         }
     }
 

@@ -15,7 +15,7 @@ use super::formulas::RawStats;
 use super::{ContainerStatsManager, MetricsConfig};
 use crate::error::Error;
 use crate::hosts::Hosts;
-use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Unreachable};
+use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Product, Unreachable};
 
 const FULL_ID: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
@@ -56,9 +56,12 @@ fn full_id(id: &ContainerId) -> String {
 impl ContainerEngine for FakeStats {
     async fn version(&self) -> Result<EngineVersion, EngineError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(EngineError::Unavailable(Unreachable::Connect("connection refused".into())));
+            return Err(EngineError::Unavailable(Unreachable::Connect {
+                reason: "connection refused".into(),
+                detail: "fake".into(),
+            }));
         }
-        Ok(EngineVersion { version: "fake".into(), api_version: "1.41".into() })
+        Ok(EngineVersion { version: "fake".into(), api_version: "1.41".into(), product: Product::Docker })
     }
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
         Ok(vec![])
@@ -71,7 +74,10 @@ impl ContainerEngine for FakeStats {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
         if self.down.load(Ordering::SeqCst) {
-            return Err(EngineError::Unavailable(Unreachable::Connect("connection refused".into())));
+            return Err(EngineError::Unavailable(Unreachable::Connect {
+                reason: "connection refused".into(),
+                detail: "fake".into(),
+            }));
         }
         let named = self.names.lock().unwrap().get(id.as_str()).cloned();
         let full = match named {
@@ -110,7 +116,10 @@ impl ContainerEngine for FakeStats {
             std::future::pending::<()>().await;
         }
         if n < self.fail_first || self.down.load(Ordering::SeqCst) {
-            return Err(EngineError::Unavailable(Unreachable::Connect("connection reset".into())));
+            return Err(EngineError::Unavailable(Unreachable::Connect {
+                reason: "connection reset".into(),
+                detail: "fake".into(),
+            }));
         }
         if self.stopped.load(Ordering::SeqCst) {
             return Ok(RawStats::default()); // year-1 frame of a stopped container
@@ -397,7 +406,7 @@ async fn collection_resumes_as_soon_as_the_engine_is_back_not_after_its_backoff(
     let engine = Arc::new(FakeStats::default());
     let hosts = Hosts::builder().host(local(), engine.clone()).build();
     let (_stop, rx) = tokio::sync::watch::channel(false);
-    hosts.spawn_monitors(Duration::from_secs(5), rx);
+    hosts.spawn_supervisors(Duration::from_secs(5), rx);
     let m = ContainerStatsManager::new(hosts, fast());
     let c = id(FULL_ID);
     let before = wait_for_points(&m, &c, 2).await;
@@ -471,7 +480,7 @@ async fn nothing_is_asked_of_an_engine_known_to_be_down() {
     let engine = Arc::new(FakeStats::default());
     let hosts = Hosts::builder().host(local(), engine.clone()).build();
     let (_stop, rx) = tokio::sync::watch::channel(false);
-    hosts.spawn_monitors(Duration::from_secs(5), rx);
+    hosts.spawn_supervisors(Duration::from_secs(5), rx);
     let m = ContainerStatsManager::new(hosts, fast());
     wait_for_points(&m, &id(FULL_ID), 2).await;
     engine.down.store(true, Ordering::SeqCst);
