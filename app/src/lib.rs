@@ -16,6 +16,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use pages::container::{ConfigTab, ContainerPage};
+use pages::hosts::HostsPage;
 use pages::list::ContainerListPage;
 use pages::not_found::NotFound;
 
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=ContainerListPage/>
+                    <Route path=path!("/hosts") view=HostsPage/>
                     <ParentRoute path=path!("/containers/:host/:id") view=ContainerPage>
                         <Route path=path!("") view=ConfigTab/>
                         <Route path=path!("config") view=ConfigTab/>

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use wire::{ApiError, ContainerState, ErrorKind, HostStatus};
+use wire::{ApiError, ContainerState, ErrorKind, HostStatus, format_unix_utc};
 
 #[component]
 pub fn StateBadge(state: ContainerState) -> impl IntoView {
@@ -27,6 +27,24 @@ pub fn describe(error: &ApiError) -> String {
 pub fn ErrorBox(error: ApiError) -> impl IntoView {
     let class = if error.kind == ErrorKind::EngineUnavailable { "notice engine-down" } else { "notice error" };
     view! { <div class=class role="alert">{describe(&error)}</div> }
+}
+
+/// A host in a line: what it is and how it is reached, or since when and
+/// why it does not answer.
+pub fn host_line(h: &HostStatus) -> String {
+    let how = if h.transport.is_empty() { String::new() } else { format!(" over {}", h.transport) };
+    if h.reachable {
+        let what = match (&h.engine, &h.version) {
+            (Some(engine), Some(version)) => format!("{engine} {version}"),
+            (None, Some(version)) => format!("Docker {version}"),
+            _ => "answering".into(),
+        };
+        format!("{what}{how}")
+    } else {
+        let since = h.since_ms.map(|ms| format!(" since {}", format_unix_utc(ms / 1000))).unwrap_or_default();
+        let why = h.error.clone().unwrap_or_else(|| "no answer".into());
+        format!("unreachable{since}: {why}{how}")
+    }
 }
 
 /// One line per host that does not answer.

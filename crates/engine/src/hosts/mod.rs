@@ -105,12 +105,15 @@ struct HostEntry {
 /// Every configured host. Shared by all requests behind an `Arc`.
 pub struct Hosts {
     entries: BTreeMap<HostName, HostEntry>,
+    /// The hosts in the order they were configured (`local` first).
+    order: Vec<HostName>,
     timeouts: Timeouts,
 }
 
 #[derive(Default)]
 pub struct HostsBuilder {
     entries: BTreeMap<HostName, HostEntry>,
+    order: Vec<HostName>,
     timeouts: Timeouts,
 }
 
@@ -148,7 +151,9 @@ impl HostsBuilder {
             refresh: Notify::new(),
             events: broadcast::channel(1024).0,
         };
-        self.entries.insert(name, entry);
+        if self.entries.insert(name.clone(), entry).is_none() {
+            self.order.push(name);
+        }
         self
     }
 
@@ -158,7 +163,7 @@ impl HostsBuilder {
     }
 
     pub fn build(self) -> Arc<Hosts> {
-        Arc::new(Hosts { entries: self.entries, timeouts: self.timeouts })
+        Arc::new(Hosts { entries: self.entries, order: self.order, timeouts: self.timeouts })
     }
 }
 
@@ -183,8 +188,13 @@ impl Hosts {
         HostsBuilder::default()
     }
 
+    /// The host names, in the order they were configured.
     pub fn names(&self) -> impl Iterator<Item = &HostName> {
-        self.entries.keys()
+        self.order.iter()
+    }
+
+    fn in_order(&self) -> impl Iterator<Item = &HostEntry> {
+        self.order.iter().filter_map(|name| self.entries.get(name))
     }
 
     fn entry(&self, host: &HostName) -> Result<&HostEntry, Error> {
@@ -213,7 +223,7 @@ impl Hosts {
 
     /// Last known status of each host: never waits.
     pub fn statuses(&self) -> Vec<HostStatus> {
-        self.entries.values().map(|e| read(&e.status).1).collect()
+        self.in_order().map(|e| read(&e.status).1).collect()
     }
 
     /// Whether the host's engine is known not to answer (its monitor or a
@@ -243,7 +253,8 @@ impl Hosts {
             Err(EngineError::Unavailable(Unreachable::Timeout)) if !from_check => entry.recheck.notify_one(),
             Err(e @ EngineError::Unavailable(_)) => {
                 if *liveness != Liveness::Down {
-                    tracing::warn!(%host, reason = %e, "docker engine not answering; checking again every second");
+                    let reason = e.public_reason();
+                    tracing::warn!(%host, %reason, detail = %e, "docker engine not answering; checking again every second");
                     entry.recheck.notify_one();
                     status.since_ms = Some(now_ms());
                 }
@@ -310,12 +321,12 @@ impl Hosts {
     }
 
     /// Every container of every host, running first, newest first within a
-    /// state, from each host's last list: a host that does not answer keeps
+    /// state (hosts in their configured order), from each host's last list: a host that does not answer keeps
     /// its last known containers (its status says it is unreachable). Only a
     /// host's first list is waited for, at most the read timeout.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_all(&self) -> ContainerList {
-        let lists = self.entries.values().map(|entry| async move {
+        let lists = self.in_order().map(|entry| async move {
             let cached = read(&entry.list);
             match cached {
                 Some(listed) => {

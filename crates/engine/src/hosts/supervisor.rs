@@ -32,7 +32,7 @@ fn now_secs() -> i64 {
 impl Hosts {
     /// Starts each host's monitor, events subscription and list refresher.
     pub fn spawn_supervisors(self: &Arc<Self>, healthy_every: Duration, shutdown: watch::Receiver<bool>) {
-        for name in self.entries.keys() {
+        for name in self.names() {
             tokio::spawn(monitor(self.clone(), name.clone(), healthy_every, shutdown.clone()));
             tokio::spawn(follow_events(self.clone(), name.clone(), shutdown.clone()));
             tokio::spawn(refresh_lists(self.clone(), name.clone(), shutdown.clone()));
