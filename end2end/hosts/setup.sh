@@ -3,7 +3,8 @@
 #   - `second`: Docker 26 (../shared/tools/second-engine.sh) on its unix socket,
 #     and the same engine on tcp+TLS at 127.0.0.1:$TLS_PORT (client certificates required);
 #   - `ssh`: OpenSSH on 127.0.0.1:$SSH_PORT whose test key may only run
-#     `docker system dial-stdio` against the second engine.
+#     `docker system dial-stdio` against the second engine;
+#   - `podman`: Debian's Podman serving its Docker-compatible API on a socket.
 # Certificates (a CA, the engine's, a client's, an expired client's, and a
 # second CA that signed nothing of the engine's) and keys are made here with
 # openssl and ssh-keygen. Prints the environment the tests read.
@@ -91,6 +92,18 @@ CFG
   echo "setup: sshd did not come up; see $s/sshd.log" >&2; exit 1
 }
 
+podman_start() {
+  local sock=/run/binnacle-podman.sock
+  if ! curl -s --unix-socket "$sock" http://d/_ping >/dev/null 2>&1; then
+    rm -f "$sock"
+    setsid -f podman system service --time=0 "unix://$sock" </dev/null >"$DIR/podman.log" 2>&1
+    for _ in $(seq 1 50); do curl -s --unix-socket "$sock" http://d/_ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  curl -s --unix-socket "$sock" http://d/_ping >/dev/null || { echo "setup: podman did not answer; see $DIR/podman.log" >&2; exit 1; }
+  local image=${BINNACLE_TEST_IMAGE:-binnacle-busybox:latest}
+  podman image exists "localhost/$image" 2>/dev/null || docker save "$image" | podman load >/dev/null
+}
+
 ssh_stop() {
   local pid; pid=$(cat "$DIR/ssh/sshd.pid" 2>/dev/null) || return 0
   kill "$pid" 2>/dev/null || true
@@ -114,12 +127,14 @@ case "${1:-}" in
     pki
     second_start
     ssh_start
+    podman_start
     cat <<ENV
 BINNACLE_TEST_HOSTS_DIR=$DIR
 BINNACLE_TEST_SECOND_SOCKET=$SOCK
 BINNACLE_TEST_TLS_PORT=$TLS_PORT
 BINNACLE_TEST_SSH_PORT=$SSH_PORT
 BINNACLE_TEST_SECOND_SCRIPT=$SECOND
+BINNACLE_TEST_PODMAN_SOCKET=/run/binnacle-podman.sock
 ENV
     ;;
   stop) ssh_stop ;;

@@ -145,7 +145,7 @@ async fn every_kind_of_host_answers_or_says_why_and_no_host_stalls_another() {
     // 1. Each kind of host: reachable, or why not, in words.
     let (l, took) = until(&app, Duration::from_secs(10), |l| {
         ["wrong-ca", "expired", "no-cert"].iter().all(|h| status(l, h).error.is_some())
-            && ["local", "second", "tls", "ssh"].iter().all(|h| status(l, h).reachable)
+            && ["local", "second", "tls", "ssh"].iter().all(|h| status(l, h).reachable && status(l, h).engine.is_some())
     })
     .await;
     eprintln!("all hosts known after {took:?}");
@@ -239,4 +239,70 @@ async fn every_kind_of_host_answers_or_says_why_and_no_host_stalls_another() {
 
     let _ = Command::new("docker").args(["rm", "-f", &local_id]).output();
     let _ = docker_on(&e.socket, &["rm", "-f", &second_id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_podman_host_shows_true_numbers_and_its_lifecycle() {
+    let (Some(_), Ok(socket)) = (env(), std::env::var("BINNACLE_TEST_PODMAN_SOCKET")) else {
+        eprintln!("skipped: run by `make hosts-test`, which sets the hosts up");
+        return;
+    };
+    let podman = |args: &[&str]| {
+        let out = Command::new("podman").args(args).output().unwrap();
+        assert!(out.status.success(), "podman {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    // Podman's default limits exceed this machine's.
+    let id = podman(&[
+        "run",
+        "-d",
+        "--label",
+        "binnacle.test=hosts",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+        &format!("localhost/{}", image()),
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; while true; do :; done",
+    ]);
+    let b = support::start(&[
+        "--auth",
+        "none",
+        "--docker-host",
+        &support::docker_host(),
+        "--hosts",
+        &format!("podman=unix://{socket}"),
+    ]);
+    let app = b.router();
+    let (l, _) = until(&app, Duration::from_secs(10), |l| status(l, "podman").engine.is_some()).await;
+    let s = status(&l, "podman");
+    assert_eq!(s.engine.as_deref(), Some("Podman"), "{s:?}");
+    assert!(l.containers.iter().any(|c| c.host.as_str() == "podman" && c.id.as_str() == id));
+
+    // A busy loop is one core, as `podman stats` says, not two.
+    let host = HostName::parse("podman").unwrap();
+    let cid = ContainerId::parse(&id).unwrap();
+    let metrics = b.state.metrics.clone();
+    let start = Instant::now();
+    let mut page = metrics.metrics(&host, &cid, None).await.unwrap();
+    while page.points.cpu_pct.iter().flatten().count() < 3 && start.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        page = metrics.metrics(&host, &cid, None).await.unwrap();
+    }
+    let cpus: Vec<f32> = page.points.cpu_pct.iter().flatten().copied().collect();
+    let last = *cpus.last().expect("CPU points from podman");
+    assert!((85.0..=115.0).contains(&last), "podman cpu {cpus:?}");
+    assert!(page.memory_includes_cache, "podman's memory includes the cache, and the page says so");
+
+    // Removed (Podman says `remove`, never `stop`).
+    podman(&["rm", "-f", &id]);
+    let start = Instant::now();
+    while page.state != wire::RunState::Removed && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        page = metrics.metrics(&host, &cid, None).await.unwrap();
+    }
+    assert_eq!(page.state, wire::RunState::Removed);
+    assert!(page.markers.iter().any(|m| m.kind == wire::MarkerKind::Stop), "a stop marker from podman's die");
 }

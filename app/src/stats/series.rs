@@ -50,6 +50,8 @@ pub struct ClientSeries {
     pub state: Option<RunState>,
     pub memory_limit: Option<u64>,
     pub host_memory: Option<u64>,
+    /// The engine counts the page cache in memory (Podman).
+    pub memory_includes_cache: bool,
     pub online_cpus: Option<u32>,
     pub interval_ms: u32,
     pub poll_interval_ms: u32,
@@ -70,6 +72,7 @@ impl ClientSeries {
             state: None,
             memory_limit: None,
             host_memory: None,
+            memory_includes_cache: false,
             online_cpus: None,
             interval_ms: 1000,
             poll_interval_ms: 1000,
@@ -125,6 +128,7 @@ impl ClientSeries {
         self.state = Some(page.state.clone());
         self.memory_limit = page.memory_limit;
         self.host_memory = page.host_memory;
+        self.memory_includes_cache = page.memory_includes_cache;
         if page.online_cpus.is_some() {
             self.online_cpus = page.online_cpus;
         }
@@ -253,6 +257,7 @@ mod tests {
             memory_limit: None,
             host_memory: None,
             online_cpus: Some(2),
+            memory_includes_cache: false,
             history_loss: None,
         }
     }

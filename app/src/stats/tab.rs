@@ -42,15 +42,16 @@ pub fn view_of(series: &ClientSeries, now_ms: i64) -> StatsView {
     let unavailable = || "unavailable".to_string();
     let cpu_value = cpu_point.and_then(|p| p.cpu);
     let cpu = cpu_value.map(|v| format::cpu(v, series.online_cpus)).unwrap_or_else(unavailable);
+    let cache = if series.memory_includes_cache { ", cache included" } else { "" };
     let mem = match mem_point.and_then(|p| p.mem_bytes) {
         Some(b) => match series.memory_limit {
             Some(l) if l > 0 => format!(
-                "{} of {} ({:.0} %)",
+                "{} of {} ({:.0} %{cache})",
                 format::bytes(b as f64),
                 format::bytes(l as f64),
                 b as f64 / l as f64 * 100.0
             ),
-            _ => format!("{} (no limit)", format::bytes(b as f64)),
+            _ => format!("{} (no limit{cache})", format::bytes(b as f64)),
         },
         None => unavailable(),
     };

@@ -36,6 +36,8 @@ pub struct BollardEngine {
     negotiated: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// For ssh hosts: ssh's last complaint, which says why a connection failed.
     ssh_last_error: Option<crate::ssh::LastSshError>,
+    /// Podman's API answered (learnt from its version): its stats differ.
+    podman: std::sync::atomic::AtomicBool,
 }
 
 impl BollardEngine {
@@ -44,7 +46,14 @@ impl BollardEngine {
     /// stop Binnacle from serving.
     pub fn new(host: HostName, endpoint: Endpoint) -> Self {
         let ssh_last_error = matches!(endpoint, Endpoint::Ssh { .. }).then(crate::ssh::LastSshError::default);
-        BollardEngine { host, endpoint, docker: RwLock::new(None), negotiated: Default::default(), ssh_last_error }
+        BollardEngine {
+            host,
+            endpoint,
+            docker: RwLock::new(None),
+            negotiated: Default::default(),
+            ssh_last_error,
+            podman: Default::default(),
+        }
     }
 
     /// [`BollardEngine::new`] from an address: `unix:///path`, `tcp://host:port`
@@ -251,6 +260,7 @@ impl ContainerEngine for BollardEngine {
         self.negotiate_once(client);
         // Podman's Docker-compatible API names itself among the components.
         let podman = v.components.iter().flatten().any(|c| c.name.to_ascii_lowercase().contains("podman"));
+        self.podman.store(podman, std::sync::atomic::Ordering::Relaxed);
         Ok(EngineVersion {
             version: v.version.unwrap_or_else(|| "unknown".into()),
             api_version: v.api_version.unwrap_or_else(|| "unknown".into()),
@@ -288,7 +298,13 @@ impl ContainerEngine for BollardEngine {
         let mut stream = client.stats(id.as_str(), Some(options));
         // No time limit here: the collector applies BINNACLE_METRICS_REQUEST_TIMEOUT.
         match stream.next().await {
-            Some(Ok(frame)) => Ok(raw_stats_from_api(frame)),
+            Some(Ok(frame)) => {
+                let mut raw = raw_stats_from_api(frame);
+                if self.podman.load(std::sync::atomic::Ordering::Relaxed) {
+                    podman_stats(&mut raw);
+                }
+                Ok(raw)
+            }
             Some(Err(e)) => Err(self.fail(e)),
             None => Err(EngineError::Unavailable(Unreachable::Connect {
                 reason: "the connection was closed".into(),
@@ -320,11 +336,16 @@ impl ContainerEngine for BollardEngine {
     }
 }
 
-fn event_from_api(msg: bollard::models::EventMessage) -> Option<EngineEvent> {
+pub fn event_from_api(msg: bollard::models::EventMessage) -> Option<EngineEvent> {
     let actor = msg.actor?;
     let id = actor.id?;
     let action = msg.action?;
-    let exit_code = actor.attributes.as_ref().and_then(|a| a.get("exitCode")).and_then(|c| c.parse().ok());
+    // Docker says `exitCode`; Podman also `containerExitCode` (on every event, 0 when it means nothing).
+    let exit_code = actor
+        .attributes
+        .as_ref()
+        .and_then(|a| a.get("exitCode").or_else(|| a.get("containerExitCode").filter(|_| action.starts_with("die"))))
+        .and_then(|c| c.parse().ok());
     let time_nanos = msg.time_nano.or(msg.time.map(|t| t.saturating_mul(1_000_000_000))).unwrap_or_default();
     Some(EngineEvent { id, action, exit_code, time_nanos })
 }
@@ -363,6 +384,7 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
         None => (None, None),
     };
     RawStats {
+        memory_includes_cache: mem.usage.is_some() && mem_inactive_file.is_none(),
         read_ms: s.read.as_deref().and_then(parse_rfc3339_ms),
         cpu_total_ns: usage.total_usage,
         system_cpu_ns: cpu.system_cpu_usage,
@@ -378,7 +400,14 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
     }
 }
 
-fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -> Option<ContainerSummary> {
+/// Podman's one-shot answer puts something other than the host's CPU time
+/// in `system_cpu_usage` (about one CPU's worth of wall-clock time): CPU is
+/// then taken against the wall clock between samples instead.
+pub fn podman_stats(raw: &mut RawStats) {
+    raw.system_cpu_ns = None;
+}
+
+pub fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -> Option<ContainerSummary> {
     let id = ContainerId::parse(c.id.as_deref()?).ok()?;
     let name = c
         .names
@@ -404,7 +433,7 @@ fn real_time(raw: Option<String>) -> Option<String> {
     raw.filter(|t| !t.is_empty() && !t.starts_with("0001-01-01"))
 }
 
-fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectResponse) -> Option<ContainerDetails> {
+pub fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectResponse) -> Option<ContainerDetails> {
     let id = ContainerId::parse(raw.id.as_deref()?).ok()?;
     let config = raw.config.unwrap_or_default();
     let state = raw.state.unwrap_or_default();

@@ -86,3 +86,61 @@ fn cgroup_v1_memory_subtracts_the_hierarchys_inactive_file_as_the_docker_cli_doe
     // cgroup v2 has only inactive_file, which is used there.
     assert_eq!(frame("v2_a.json").mem_inactive_file, Some(100 << 20));
 }
+
+// Podman 4.3 (Debian's), captured on this machine: `podman system service`
+// with a busy loop holding 5 MB (`tests/fixtures/podman/`).
+
+fn podman(name: &str) -> RawStats {
+    let mut raw = frame(&format!("podman/{name}"));
+    engine::docker::podman_stats(&mut raw);
+    raw
+}
+
+#[test]
+fn podman_cpu_of_a_busy_loop_is_one_core_by_the_wall_clock() {
+    let (a, b) = (podman("stats_a.json"), podman("stats_b.json"));
+    let Outcome::Point { point: p, .. } = compute(Some(&a), &b) else { panic!("expected a point") };
+    assert!((95.0..=105.0).contains(&p.cpu_pct), "cpu {}", p.cpu_pct);
+    // Taken at face value, Podman's system_cpu_usage doubles it on 2 CPUs.
+    let (raw_a, raw_b) = (frame("podman/stats_a.json"), frame("podman/stats_b.json"));
+    let Outcome::Point { point: naive, .. } = compute(Some(&raw_a), &raw_b) else { panic!() };
+    assert!(naive.cpu_pct > 180.0, "{}", naive.cpu_pct);
+}
+
+#[test]
+fn podman_memory_is_usage_with_the_cache_included_and_said_so() {
+    let b = podman("stats_b.json");
+    assert_eq!(b.mem_inactive_file, None);
+    assert!(b.memory_includes_cache);
+    assert_eq!(memory_used(&b), b.mem_usage);
+    assert!(!frame("v1_oneshot_a.json").memory_includes_cache, "docker subtracts the inactive page cache");
+    // The synthetic `network` entry is the container's traffic.
+    assert_eq!(b.net_rx_bytes, Some(516));
+}
+
+#[test]
+fn podman_lists_inspects_and_events_map_completely() {
+    let text = |name: &str| {
+        std::fs::read_to_string(format!("{}/tests/fixtures/podman/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let version: bollard::models::SystemVersion = serde_json::from_str(&text("version.json")).unwrap();
+    assert!(version.components.unwrap().iter().any(|c| c.name == "Podman Engine"));
+    let host = wire::HostName::parse("podman").unwrap();
+    let list: Vec<bollard::models::ContainerSummary> = serde_json::from_str(&text("list.json")).unwrap();
+    let rows: Vec<_> = list.into_iter().filter_map(|c| engine::docker::summary_from_api(&host, c)).collect();
+    assert_eq!((rows[0].name.as_str(), rows[0].state), ("pod-busy", wire::ContainerState::Running));
+    let inspect: bollard::models::ContainerInspectResponse = serde_json::from_str(&text("inspect.json")).unwrap();
+    let details = engine::docker::details_from_api(&host, inspect).unwrap();
+    assert_eq!(details.name, "pod-busy");
+    assert_eq!(details.state, wire::ContainerState::Running);
+    let events: Vec<engine::EngineEvent> = text("events.jsonl")
+        .lines()
+        .filter_map(|l| engine::docker::event_from_api(serde_json::from_str(l).unwrap()))
+        .collect();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"remove") && actions.contains(&"die") && !actions.contains(&"stop"), "{actions:?}");
+    let die = events.iter().find(|e| e.action == "die").unwrap();
+    assert_eq!(die.exit_code, Some(137));
+    // `cleanup` carries a meaningless containerExitCode 0: not taken as an exit code.
+    assert!(events.iter().filter(|e| e.action == "cleanup").all(|e| e.exit_code.is_none()));
+}

@@ -222,6 +222,10 @@ pub struct MetricsPage {
     /// The host's memory, which Docker reports as the limit of an unlimited container.
     pub host_memory: Option<u64>,
     pub online_cpus: Option<u32>,
+    /// Memory includes the page cache (Podman gives nothing to subtract):
+    /// shown as "cache included", never silently different.
+    #[serde(default)]
+    pub memory_includes_cache: bool,
     /// Set when this history started because an earlier one was dropped.
     pub history_loss: Option<HistoryLoss>,
 }

@@ -61,6 +61,7 @@ mod tests {
             memory_limit: Some(1 << 30),
             host_memory: Some(16 << 30),
             online_cpus: Some(8),
+            memory_includes_cache: false,
             history_loss: None,
         }
     }

@@ -26,6 +26,9 @@ pub struct RawStats {
     pub blk_read_bytes: Option<u64>,
     pub blk_write_bytes: Option<u64>,
     pub pids: Option<u64>,
+    /// Memory includes the page cache: the engine reported no inactive file
+    /// count to subtract (Podman).
+    pub memory_includes_cache: bool,
 }
 
 /// One point of the series: 40 bytes, of which the core (time, CPU,
@@ -89,17 +92,34 @@ impl Outcome {
     }
 }
 
-/// CPU % of one core, the docker CLI way; None when it cannot be known.
+/// CPU % of one core, the docker CLI way (the container's share of the
+/// host's CPU time, times the CPUs); None when it cannot be known. Without
+/// the host's CPU time (Podman reports something else there), the share of
+/// wall-clock time between the samples' own `read` times.
 pub fn cpu_percent(prev: &RawStats, cur: &RawStats) -> Option<f64> {
     let (pc, cc) = (prev.cpu_total_ns?, cur.cpu_total_ns?);
-    let (ps, cs) = (prev.system_cpu_ns?, cur.system_cpu_ns?);
-    if cc < pc || cs < ps {
+    if cc < pc {
         return None;
     }
-    let online = cur.online_cpus.filter(|n| *n > 0)? as f64;
     let cpu_delta = (cc - pc) as f64;
-    let system_delta = (cs - ps) as f64;
-    if cpu_delta > 0.0 && system_delta > 0.0 { Some(cpu_delta / system_delta * online * 100.0) } else { Some(0.0) }
+    match (prev.system_cpu_ns, cur.system_cpu_ns) {
+        (Some(ps), Some(cs)) => {
+            if cs < ps {
+                return None;
+            }
+            let online = cur.online_cpus.filter(|n| *n > 0)? as f64;
+            let system_delta = (cs - ps) as f64;
+            if cpu_delta > 0.0 && system_delta > 0.0 {
+                Some(cpu_delta / system_delta * online * 100.0)
+            } else {
+                Some(0.0)
+            }
+        }
+        _ => {
+            let wall_ns = (cur.read_ms? - prev.read_ms?) as f64 * 1_000_000.0;
+            (wall_ns > 0.0).then(|| cpu_delta / wall_ns * 100.0)
+        }
+    }
 }
 
 /// Memory in use: usage minus the inactive page cache, when that is smaller.
@@ -240,6 +260,7 @@ mod tests {
             blk_read_bytes: Some(0),
             blk_write_bytes: Some(0),
             pids: Some(3),
+            memory_includes_cache: false,
         }
     }
 
@@ -333,6 +354,17 @@ mod tests {
         c.online_cpus = None;
         let Outcome::Point { point: p, .. } = compute(Some(&a), &c) else { panic!() };
         assert_eq!(p.cpu(), None);
+    }
+
+    #[test]
+    fn without_the_hosts_cpu_time_cpu_is_measured_against_the_wall_clock() {
+        // 1.5 s of CPU over 2 s of wall clock = 75 % of one core.
+        let mut a = sample(0, 0, 0);
+        let mut b = sample(2000, 1_500_000_000, 0);
+        a.system_cpu_ns = None;
+        b.system_cpu_ns = None;
+        let Outcome::Point { point: p, .. } = compute(Some(&a), &b) else { panic!() };
+        assert!((p.cpu_pct - 75.0).abs() < 0.01, "{}", p.cpu_pct);
     }
 
     #[test]

@@ -88,12 +88,14 @@ impl Transition {
         Some(match action.split(':').next().unwrap_or_default().trim() {
             "start" => Transition::Start,
             "restart" => Transition::Restart,
-            "die" => Transition::Die { exit_code },
+            // Podman before 4 says `died`.
+            "die" | "died" => Transition::Die { exit_code },
             "stop" => Transition::Stop,
             "oom" => Transition::Oom,
             "pause" => Transition::Pause,
             "unpause" => Transition::Unpause,
-            "destroy" => Transition::Remove,
+            // Podman says `remove` (and has no `stop`).
+            "destroy" | "remove" => Transition::Remove,
             _ => return None,
         })
     }
@@ -225,5 +227,10 @@ mod tests {
         assert_eq!(Transition::between(&RunState::Running, &RunState::Running), None);
         assert_eq!(Transition::from_action("health_status: healthy", None), None);
         assert_eq!(Transition::from_action("die", Some(1)), Some(Transition::Die { exit_code: Some(1) }));
+        // Podman's words: `remove`, `died`; `init` and `cleanup` change nothing.
+        assert_eq!(Transition::from_action("remove", None), Some(Transition::Remove));
+        assert_eq!(Transition::from_action("died", Some(2)), Some(Transition::Die { exit_code: Some(2) }));
+        assert_eq!(Transition::from_action("cleanup", None), None);
+        assert_eq!(Transition::from_action("init", None), None);
     }
 }

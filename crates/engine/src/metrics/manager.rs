@@ -184,6 +184,7 @@ impl ContainerStatsManager {
             memory_limit: d.memory_limit,
             host_memory: d.host_memory,
             online_cpus: d.online_cpus,
+            memory_includes_cache: d.memory_includes_cache,
             history_loss: d.history_loss,
         }
     }

@@ -37,6 +37,8 @@ pub(crate) struct SeriesData {
     pub memory_limit: Option<u64>,
     pub host_memory: Option<u64>,
     pub online_cpus: Option<u32>,
+    /// The memory series includes the page cache (the engine gives nothing to subtract).
+    pub memory_includes_cache: bool,
     pub history_loss: Option<HistoryLoss>,
     /// Newest event applied, to ignore replays after a reconnect.
     pub last_event_nanos: i64,
@@ -63,6 +65,7 @@ impl SeriesData {
             memory_limit,
             host_memory: None,
             online_cpus: None,
+            memory_includes_cache: false,
             history_loss,
             last_event_nanos,
             oom_pending: false,
@@ -86,6 +89,9 @@ impl SeriesData {
         }
         if let Some(cpus) = raw.online_cpus {
             self.online_cpus = Some(cpus);
+        }
+        if raw.read_ms.is_some() {
+            self.memory_includes_cache = raw.memory_includes_cache;
         }
         if raw.mem_limit.is_some() && self.memory_limit.is_none() {
             self.host_memory = raw.mem_limit;
