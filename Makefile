@@ -22,10 +22,11 @@ TEST_IMAGE  ?= binnacle-busybox:latest
 export BINNACLE_TEST_IMAGE := $(TEST_IMAGE)
 APT_RUN     := busybox-static
 APT_TEST    := busybox-static chromium nginx
+APT_HOSTS   := socat openssh-server openssl podman curl
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
 
-.PHONY: bench bench-engine bench-ui image image-test e2e-proxy help run test lint deps deps-run deps-test apt-run apt-test rust-tools wasm-opt e2e-deps \
+.PHONY: bench bench-engine bench-ui image image-test e2e-proxy hosts-test help run test lint deps deps-run deps-test apt-run apt-test apt-hosts rust-tools wasm-opt e2e-deps \
         engine test-image build-release unit e2e demo clean-test-containers check-site
 
 help:
@@ -46,6 +47,9 @@ endef
 
 apt-run:
 	@$(call apt_install,$(APT_RUN))
+
+apt-hosts:
+	@$(call apt_install,$(APT_HOSTS))
 
 apt-test:
 	@$(call apt_install,$(APT_TEST))
@@ -165,7 +169,22 @@ lint: rust-tools
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-test: lint unit e2e image-test e2e-proxy
+# Several real hosts on this machine (end2end/hosts/setup.sh): Docker 26 beside
+# the system's engine, over its socket, tcp+TLS (good and bad certificates)
+# and ssh, and Podman; the engine side in cargo tests, then Chromium.
+hosts-test: deps-test apt-hosts engine test-image build-release
+	@echo "==> several hosts: a second Docker engine (unix, TLS, ssh) and Podman on this machine"
+	@status=0; env=$$(end2end/hosts/setup.sh start) || exit 1; export $$env; \
+	cargo test -p server --test hosts || status=$$?; \
+	(cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
+	  npx playwright test --config playwright.hosts.config.ts) || status=$$?; \
+	end2end/hosts/setup.sh stop; \
+	ids=$$(DOCKER_HOST=unix://$$BINNACLE_TEST_SECOND_SOCKET docker ps -aq --filter label=binnacle.test); \
+	[ -z "$$ids" ] || DOCKER_HOST=unix://$$BINNACLE_TEST_SECOND_SOCKET docker rm -f $$ids >/dev/null; \
+	ids=$$(podman ps -aq --filter label=binnacle.test); [ -z "$$ids" ] || podman rm -f $$ids >/dev/null; \
+	$(MAKE) --no-print-directory clean-test-containers; exit $$status
+
+test: lint unit e2e hosts-test image-test e2e-proxy
 
 # ---------------------------------------------------------------- benchmarks
 

@@ -37,6 +37,15 @@ pub fn use_visible_tick(period: Duration) -> ReadSignal<u64> {
     tick
 }
 
+/// True when the user is typing: letter keys belong to the focused field.
+#[cfg(feature = "hydrate")]
+pub fn focus_is_in_a_text_field() -> bool {
+    document()
+        .active_element()
+        .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+        .unwrap_or(false)
+}
+
 /// True when a key press should be left to the focused control.
 #[cfg(feature = "hydrate")]
 pub fn focus_is_in_a_control() -> bool {

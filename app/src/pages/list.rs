@@ -52,7 +52,7 @@ pub fn ContainerListPage() -> impl IntoView {
     {
         let navigate = leptos_router::hooks::use_navigate();
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || crate::poll::focus_is_in_a_control() {
+            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || crate::poll::focus_is_in_a_text_field() {
                 return;
             }
             if ev.key() == "h" {
@@ -65,6 +65,10 @@ pub fn ContainerListPage() -> impl IntoView {
                 };
                 selected.set(0);
                 navigate(&filter_path(next.as_deref()), Default::default());
+                return;
+            }
+            // Enter and the arrows belong to a focused link or button.
+            if crate::poll::focus_is_in_a_control() {
                 return;
             }
             let count = rows.with_untracked(|r| r.len());
