@@ -26,7 +26,7 @@ APT_HOSTS   := socat openssh-server openssl podman curl
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
 
-.PHONY: bench bench-engine bench-ui image image-test e2e-proxy hosts-test help run test lint deps deps-run deps-test apt-run apt-test apt-hosts rust-tools wasm-opt e2e-deps \
+.PHONY: bench bench-engine bench-ui image image-test image-ssh-test e2e-proxy hosts-test help run test lint deps deps-run deps-test apt-run apt-test apt-hosts rust-tools wasm-opt e2e-deps \
         engine test-image build-release unit e2e demo clean-test-containers check-site
 
 help:
@@ -176,6 +176,7 @@ hosts-test: deps-test apt-hosts engine test-image build-release
 	@echo "==> several hosts: a second Docker engine (unix, TLS, ssh) and Podman on this machine"
 	@status=0; env=$$(end2end/hosts/setup.sh start) || exit 1; export $$env; \
 	cargo test -p server --test hosts || status=$$?; \
+	$(MAKE) --no-print-directory image-ssh-test || status=$$?; \
 	(cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
 	  npx playwright test --config playwright.hosts.config.ts) || status=$$?; \
 	end2end/hosts/setup.sh stop; \
@@ -225,19 +226,40 @@ bench-ui: deps-test engine build-release
 IMAGE ?= binnacle:latest
 # A FROM-scratch image of this machine's release build (binary, the shared
 # libraries it links, the site), built without any registry.
-image: build-release engine
+# ssh (Debian's openssh-client) rides along for ssh:// hosts; it needs a
+# passwd entry for its user and a writable HOME.
+image: build-release engine apt-hosts
 	@echo "==> building $(IMAGE) from the release build (seconds)"
-	@dir=$$(mktemp -d); mkdir -p $$dir/rootfs/usr/local/bin $$dir/rootfs/site $$dir/rootfs/tmp; \
+	@dir=$$(mktemp -d); mkdir -p $$dir/rootfs/usr/local/bin $$dir/rootfs/usr/bin $$dir/rootfs/site $$dir/rootfs/tmp $$dir/rootfs/etc; \
 	cp $(RELEASE_BIN) $$dir/rootfs/usr/local/bin/binnacle; \
+	cp /usr/bin/ssh $$dir/rootfs/usr/bin/ssh; \
 	cp -r target/site/. $$dir/rootfs/site/; \
-	for lib in $$(ldd $(RELEASE_BIN) | grep -o '/[^ ]*'); do \
+	for lib in $$(ldd $(RELEASE_BIN) /usr/bin/ssh | grep -o '/[^ ]*' | grep -v ':$$' | sort -u); do \
 	  mkdir -p $$dir/rootfs$$(dirname $$lib); cp -L $$lib $$dir/rootfs$$lib; done; \
+	printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/tmp:/sbin/nologin\n' > $$dir/rootfs/etc/passwd; \
+	printf 'root:x:0:\nnonroot:x:65532:\n' > $$dir/rootfs/etc/group; \
 	chmod 1777 $$dir/rootfs/tmp; \
 	printf '%s\n' 'FROM scratch' 'COPY rootfs/ /' \
-	  'ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000' \
+	  'ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000 HOME=/tmp' \
 	  'USER 65532:65532' 'EXPOSE 3000' 'ENTRYPOINT ["/usr/local/bin/binnacle"]' > $$dir/Dockerfile; \
 	docker build -q -t $(IMAGE) $$dir >/dev/null; rm -rf $$dir; \
 	docker image ls $(IMAGE) --format '{{.Repository}}:{{.Tag}} {{.Size}}'
+
+# The image reaches an ssh:// host (hosts-test's sshd relays to Docker 26).
+image-ssh-test: image
+	@name=binnacle-image-ssh; docker rm -f $$name >/dev/null 2>&1 || true; d=$$BINNACLE_TEST_HOSTS_DIR; \
+	printf '[[host]]\nname = "ssh"\nurl = "ssh://root@127.0.0.1:%s"\nidentity = "/keys/id"\nknown_hosts = "/keys/known_hosts"\n' \
+	  "$$BINNACLE_TEST_SSH_PORT" > $$d/image-hosts.toml; \
+	mkdir -p $$d/image-keys; cp $$d/ssh/id $$d/ssh/known_hosts $$d/image-keys/; chown -R 65532 $$d/image-keys; \
+	docker run -d --name $$name --label binnacle.test=image --network host \
+	  -v $$d/image-keys:/keys:ro -v $$d/image-hosts.toml:/hosts.toml:ro \
+	  -e BINNACLE_LISTEN=127.0.0.1:3301 -e BINNACLE_AUTH=none -e BINNACLE_HOSTS_FILE=/hosts.toml \
+	  -e DOCKER_HOST=unix:///nowhere.sock $(IMAGE) >/dev/null; \
+	ok=0; for i in $$(seq 1 50); do \
+	  if curl -fsS -X POST -H 'content-type: application/json' -d '{}' http://127.0.0.1:3301/api/list_containers 2>/dev/null \
+	    | grep -q '"name":"ssh","reachable":true'; then ok=1; break; fi; sleep 0.2; done; \
+	docker logs $$name 2>&1 | tail -3; docker rm -f $$name >/dev/null; \
+	[ $$ok = 1 ] && echo "image-ssh-test: 1 passed, 0 failed" || { echo "image-ssh-test: 0 passed, 1 failed (the image did not reach the ssh host)"; exit 1; }
 
 # Runs the image with the socket mounted (non-root, the socket's group
 # added), checks that it reaches the engine and that login works.

@@ -134,7 +134,10 @@ impl BollardEngine {
             EngineError::Unavailable(Unreachable::Connect { reason, detail }) => {
                 let ssh_says = self.ssh_last_error.as_ref().and_then(|l| l.lock().ok().and_then(|l| l.clone()));
                 let reason = match ssh_says {
-                    Some(line) => format!("ssh: {}", line.trim_end_matches('.').trim_end_matches('\r')),
+                    Some(line) => {
+                        let line = line.trim_end_matches('.').trim_end_matches('\r');
+                        if line.starts_with("ssh:") { line.to_string() } else { format!("ssh: {line}") }
+                    }
                     None => reason,
                 };
                 EngineError::Unavailable(Unreachable::Connect { reason, detail })
