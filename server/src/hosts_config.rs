@@ -235,11 +235,9 @@ url = "unix:///run/podman/podman.sock"
         assert_eq!(hosts[0].endpoint.transport(), "tcp+tls");
         assert_eq!(hosts[0].read_only, Some(true));
         assert!(
-            matches!(&hosts[0].endpoint, Endpoint::Tcp { tls: Some(t), .. } if t.ca == PathBuf::from("/certs/nas/ca.pem"))
+            matches!(&hosts[0].endpoint, Endpoint::Tcp { tls: Some(t), .. } if t.ca == Path::new("/certs/nas/ca.pem"))
         );
-        assert!(
-            matches!(&hosts[1].endpoint, Endpoint::Tcp { tls: Some(t), .. } if t.key == PathBuf::from("/c/key.pem"))
-        );
+        assert!(matches!(&hosts[1].endpoint, Endpoint::Tcp { tls: Some(t), .. } if t.key == Path::new("/c/key.pem")));
         assert!(matches!(
             &hosts[2].endpoint,
             Endpoint::Ssh { identity: Some(_), known_hosts: Some(_), port: Some(2222), .. }
