@@ -20,10 +20,17 @@ COPY . .
 RUN cargo leptos build --release --precompress \
  && for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do gzip -9 -n -c "$f" > "$f.gz"; done
 
+# ssh:// hosts need the ssh client and the libraries it links.
+FROM debian:bookworm-slim AS ssh
+RUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /out/usr/bin && cp /usr/bin/ssh /out/usr/bin/ssh \
+ && for lib in $(ldd /usr/bin/ssh | grep -o '/[^ ]*'); do mkdir -p /out$(dirname $lib); cp -L $lib /out$lib; done
+
 FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=ssh /out/ /
 COPY --from=build /src/target/release/binnacle /usr/local/bin/binnacle
 COPY --from=build /src/target/site /site
-ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000
+ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000 HOME=/home/nonroot
 # distroless "nonroot" is uid 65532; give it the Docker socket's group with --group-add.
 USER 65532:65532
 EXPOSE 3000
