@@ -21,7 +21,7 @@ use wire::{
 
 use crate::endpoint::Endpoint;
 use crate::metrics::formulas::{RawStats, parse_rfc3339_ms};
-use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Product, Unreachable};
+use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, HostInfo, Product, Unreachable};
 
 /// Agreeing on an API version is a nicety: never wait long for it.
 const NEGOTIATE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -271,6 +271,15 @@ impl ContainerEngine for BollardEngine {
         })
     }
 
+    async fn host_info(&self) -> Result<HostInfo, EngineError> {
+        let client = self.client().await?;
+        let info = client.info().await.map_err(|e| self.fail(e))?;
+        Ok(HostInfo {
+            cpus: info.ncpu.filter(|n| *n > 0).map(|n| n as u32),
+            memory: info.mem_total.filter(|m| *m > 0).map(|m| m as u64),
+        })
+    }
+
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
         let client = self.client().await?;
         let options = ListContainersOptionsBuilder::default().all(true).build();
@@ -420,6 +429,7 @@ pub fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -
         .map(|n| n.trim_start_matches('/').to_string())
         .unwrap_or_else(|| id.short().to_string());
     let state = c.state.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);
+    let project = c.labels.as_ref().and_then(|l| l.get("com.docker.compose.project")).cloned();
     Some(ContainerSummary {
         host: host.clone(),
         id,
@@ -428,6 +438,9 @@ pub fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -
         state,
         status: c.status.unwrap_or_default(),
         created: c.created.unwrap_or_default(),
+        fleet: None,
+        fleet_missing: None,
+        project,
     })
 }
 

@@ -24,5 +24,5 @@ pub use backoff::Backoff;
 pub use docker::{BollardEngine, raw_stats_from_api};
 pub use error::Error;
 pub use hosts::{Hosts, HostsBuilder};
-pub use metrics::{ContainerStatsManager, ManagerStats, MetricsConfig};
-pub use port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, Unreachable};
+pub use metrics::{ContainerStatsManager, FleetConfig, ManagerStats, MetricsConfig, Pacing};
+pub use port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, HostInfo, Product, Unreachable};

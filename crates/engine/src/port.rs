@@ -47,6 +47,13 @@ impl std::fmt::Display for Product {
     }
 }
 
+/// The machine an engine runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostInfo {
+    pub cpus: Option<u32>,
+    pub memory: Option<u64>,
+}
+
 /// Why an engine could not be reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unreachable {
@@ -92,6 +99,10 @@ impl EngineError {
 #[async_trait]
 pub trait ContainerEngine: Send + Sync + 'static {
     async fn version(&self) -> Result<EngineVersion, EngineError>;
+    /// The machine's CPUs and memory (`docker info`); read once per host.
+    async fn host_info(&self) -> Result<HostInfo, EngineError> {
+        Ok(HostInfo::default())
+    }
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError>;
     async fn inspect_container(&self, id: &ContainerId) -> Result<ContainerDetails, EngineError>;
     async fn act(&self, id: &ContainerId, action: ContainerAction) -> Result<(), EngineError>;

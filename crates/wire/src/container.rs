@@ -61,7 +61,7 @@ impl ContainerState {
 }
 
 /// One row of the container list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerSummary {
     pub host: HostName,
     pub id: ContainerId,
@@ -72,6 +72,61 @@ pub struct ContainerSummary {
     pub status: String,
     /// Unix seconds.
     pub created: i64,
+    /// Live numbers while the list is open (the fleet tier); None for a
+    /// container that is not running or not sampled yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetStats>,
+    /// Why `fleet` is empty, in words for a tooltip ("not running", "first sample pending").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet_missing: Option<String>,
+    /// Compose project (`com.docker.compose.project`), for search and grouping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+/// A container's live numbers in the list: averages over the last fleet
+/// interval, computed from the counters (never a spot value), and the
+/// last ten minutes as sparkline buckets. `None` is unavailable, never 0.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FleetStats {
+    /// % of one core, averaged over the interval ending at `at_ms`.
+    pub cpu_pct: Option<f32>,
+    pub online_cpus: Option<u32>,
+    pub mem_bytes: Option<u64>,
+    /// The container's memory limit; None when unlimited.
+    pub mem_limit: Option<u64>,
+    /// Memory includes the page cache (Podman).
+    #[serde(default)]
+    pub mem_includes_cache: bool,
+    pub net_rx_bps: Option<f32>,
+    pub net_tx_bps: Option<f32>,
+    /// When the latest values were sampled, ms since the epoch.
+    pub at_ms: i64,
+    /// Sparkline buckets, oldest first, each `bucket_ms` long, ending at the
+    /// newest: CPU is the bucket's maximum (spikes show), memory its last value.
+    pub spark_cpu: Vec<Option<f32>>,
+    pub spark_mem_kib: Vec<Option<u32>>,
+    pub bucket_ms: u32,
+}
+
+/// One host's fleet tier: how often its containers are sampled now, and
+/// totals for the host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostFleet {
+    pub host: HostName,
+    /// The interval asked for (`BINNACLE_FLEET_INTERVAL`), ms.
+    pub interval_ms: u32,
+    /// The interval in effect, stretched by the rate cap when the host
+    /// has many containers, ms.
+    pub effective_interval_ms: u32,
+    /// `burst` (Docker before 25: a round at once) or `spread` (over the interval).
+    pub mode: String,
+    /// Sums over the host's running containers with numbers.
+    pub cpu_pct_sum: Option<f32>,
+    pub mem_bytes_sum: Option<u64>,
+    /// The host's own CPUs and memory.
+    pub host_cpus: Option<u32>,
+    pub host_memory: Option<u64>,
 }
 
 /// A host as last seen: whether its engine answers, since when, why not,
@@ -100,13 +155,21 @@ pub struct HostStatus {
     /// When its container list was last read, ms since the epoch.
     #[serde(default)]
     pub listed_at_ms: Option<i64>,
+    /// The machine's CPUs and memory, once known.
+    #[serde(default)]
+    pub cpus: Option<u32>,
+    #[serde(default)]
+    pub memory: Option<u64>,
 }
 
 /// The list page's data: every host's status and every container found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerList {
     pub hosts: Vec<HostStatus>,
     pub containers: Vec<ContainerSummary>,
+    /// Each host's fleet tier (empty when the engine has none).
+    #[serde(default)]
+    pub fleet: Vec<HostFleet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

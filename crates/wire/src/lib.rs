@@ -13,8 +13,8 @@ mod ids;
 mod metrics;
 
 pub use container::{
-    ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, HostStatus, MountSummary,
-    PortBinding, format_unix_utc,
+    ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, FleetStats, HostFleet,
+    HostStatus, MountSummary, PortBinding, format_unix_utc,
 };
 pub use error::{ApiError, ErrorKind};
 pub use ids::{ContainerId, HostName, InvalidInput};

@@ -20,7 +20,9 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::sync::{Notify, broadcast, watch};
 use wire::{ContainerAction, ContainerDetails, ContainerId, ContainerList, ContainerSummary, HostName, HostStatus};
@@ -139,6 +141,8 @@ impl HostsBuilder {
             engine: None,
             read_only: options.read_only,
             listed_at_ms: None,
+            cpus: None,
+            memory: None,
         };
         let entry = HostEntry {
             engine,
@@ -299,16 +303,23 @@ impl Hosts {
         })
     }
 
-    /// Asks the engine for its version now and records the answer.
+    /// Asks the engine for its version now and records the answer (and,
+    /// the first time, the machine's CPUs and memory).
     pub async fn check(&self, host: &HostName) -> Result<HostStatus, Error> {
         let entry = self.entry(host)?;
         match within(self.timeouts.check, entry.engine.version()).await {
             Ok(EngineVersion { version, api_version, product }) => {
+                let known = read(&entry.status).1.cpus.is_some();
+                let info = if known { None } else { within(self.timeouts.check, entry.engine.host_info()).await.ok() };
                 {
                     let mut guard = entry.status.write().unwrap_or_else(|p| p.into_inner());
                     guard.1.version = Some(version);
                     guard.1.api_version = Some(api_version);
                     guard.1.engine = Some(product.to_string());
+                    if let Some(info) = info {
+                        guard.1.cpus = info.cpus;
+                        guard.1.memory = info.memory;
+                    }
                 }
                 self.record(host, Ok(()), true);
             }
@@ -355,7 +366,12 @@ impl Hosts {
                 &b.name,
             ))
         });
-        ContainerList { hosts: self.statuses(), containers }
+        ContainerList { hosts: self.statuses(), containers, fleet: Vec::new() }
+    }
+
+    /// The host's last container list (never waits; empty before the first).
+    pub fn cached_containers(&self, host: &HostName) -> Arc<Vec<ContainerSummary>> {
+        self.entries.get(host).and_then(|e| read(&e.list)).map(|l| l.containers).unwrap_or_default()
     }
 
     /// Reads the host's list now (the refresher does this) and keeps it.

@@ -48,6 +48,9 @@ impl ContainerEngine for FakeEngine {
             state,
             status: String::new(),
             created,
+            fleet: None,
+            fleet_missing: None,
+            project: None,
         };
         Ok(vec![
             row("old-exited", ContainerState::Exited, 1),

@@ -9,8 +9,9 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 use super::config::MetricsConfig;
+use super::fleet::Fleet;
 use super::lifecycle::{Transition, refresh_state};
-use super::series::{Series, now_ms};
+use super::series::{Ingested, Series, now_ms};
 use crate::backoff::Backoff;
 use crate::hosts::Hosts;
 use crate::port::{ContainerEngine, EngineError};
@@ -38,6 +39,8 @@ impl Drop for CollectorGuard {
 /// What a collector needs besides its series.
 pub(crate) struct CollectorContext {
     pub hosts: Arc<Hosts>,
+    /// Its samples feed the list's numbers too.
+    pub fleet: Arc<Fleet>,
     pub engine: Arc<dyn ContainerEngine>,
     /// Stats requests in flight on this host.
     pub permits: Arc<Semaphore>,
@@ -57,7 +60,9 @@ pub(crate) async fn collect(series: Arc<Series>, mut cx: CollectorContext) {
         if series.removed() {
             return;
         }
-        if !series.collecting() {
+        // Not running, or nobody reads it now: nothing to sample every
+        // second (the fleet tier may sample it); a start or a read wakes it.
+        if !series.watched() {
             series.wake.notified().await;
             next = tokio::time::Instant::now();
             continue;
@@ -90,7 +95,16 @@ pub(crate) async fn collect(series: Arc<Series>, mut cx: CollectorContext) {
         match result {
             Ok(Ok(raw)) => {
                 backoff.reset();
-                let not_data = series.data().ingest(raw);
+                let (ingested, limit) = {
+                    let mut d = series.data();
+                    (d.ingest(raw.clone()), d.memory_limit)
+                };
+                let point = match ingested {
+                    Ingested::Point(p) => Some(p),
+                    _ => None,
+                };
+                cx.fleet.ingest(&series.key, &raw, point.as_ref(), limit);
+                let not_data = ingested == Ingested::NotData;
                 empty_frames = if not_data { empty_frames + 1 } else { 0 };
                 if empty_frames >= EMPTY_FRAMES_BEFORE_REREAD {
                     empty_frames = 0;

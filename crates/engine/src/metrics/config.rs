@@ -16,6 +16,8 @@ pub struct MetricsConfig {
     pub client_poll_interval: Option<Duration>,
     /// Points a browser keeps (default: `history`).
     pub client_buffer: Option<usize>,
+    /// The list's live numbers.
+    pub fleet: super::FleetConfig,
 }
 
 impl Default for MetricsConfig {
@@ -29,9 +31,15 @@ impl Default for MetricsConfig {
             request_timeout: Duration::from_secs(5),
             client_poll_interval: None,
             client_buffer: None,
+            fleet: super::FleetConfig::default(),
         }
     }
 }
+
+/// A container's Stats tab not read for this long: its 1 s collection
+/// pauses (the fleet tier samples it while the list is open); a read
+/// resumes it at once. Long enough for a browser tab left for a while.
+pub const WATCH_GRACE: Duration = Duration::from_secs(120);
 
 impl MetricsConfig {
     pub fn interval_ms(&self) -> u32 {

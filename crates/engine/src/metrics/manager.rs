@@ -15,6 +15,7 @@ use wire::{ContainerId, HostName, InvalidInput, MAX_SAFE, MetricsCursor, Metrics
 use super::collector::{CollectorContext, CollectorGuard, collect};
 use super::config::MetricsConfig;
 use super::events::{RECENT_EVENTS, RecentEvents, listen};
+use super::fleet::Fleet;
 use super::lifecycle::{events_known_until, run_state_from};
 use super::registry::Registry;
 use super::series::{Series, SeriesData, lock};
@@ -36,7 +37,9 @@ pub struct ContainerStatsManager {
     pub(crate) registry: Mutex<Registry>,
     /// The latest events of every host, to replay to a container watched meanwhile.
     pub(crate) recent: Mutex<RecentEvents>,
-    permits: HashMap<HostName, Arc<Semaphore>>,
+    pub(crate) permits: HashMap<HostName, Arc<Semaphore>>,
+    /// The list's live numbers (the fleet tier).
+    pub(crate) fleet: Arc<Fleet>,
     next_epoch: AtomicU64,
     collectors_running: Arc<AtomicUsize>,
     collectors_started: AtomicU64,
@@ -46,7 +49,9 @@ impl ContainerStatsManager {
     pub fn new(hosts: Arc<Hosts>, config: MetricsConfig) -> Arc<Self> {
         let permits =
             hosts.names().map(|h| (h.clone(), Arc::new(Semaphore::new(config.max_in_flight.max(1))))).collect();
+        let fleet = Arc::new(Fleet::new(config.fleet.clone()));
         Arc::new(ContainerStatsManager {
+            fleet,
             hosts,
             config,
             registry: Mutex::new(Registry::default()),
@@ -137,6 +142,7 @@ impl ContainerStatsManager {
         let permits = self.permits.get(host).cloned().unwrap_or_else(|| Arc::new(Semaphore::new(1)));
         let cx = CollectorContext {
             hosts: self.hosts.clone(),
+            fleet: self.fleet.clone(),
             engine,
             permits,
             config: self.config.clone(),
@@ -156,7 +162,12 @@ impl ContainerStatsManager {
 
     fn page(&self, series: &Series, cursor: Option<MetricsCursor>) -> MetricsPage {
         let mut d = series.data();
+        let was_watched = d.watched();
         d.last_read = Instant::now();
+        if !was_watched {
+            // Read again after a quiet time: back to 1 s collection now.
+            series.wake.notify_one();
+        }
         let (from, stale) = match cursor {
             None => (0, false),
             Some(c) if c.epoch != series.epoch => (0, true),
@@ -194,8 +205,9 @@ impl ContainerStatsManager {
         policy::expire_idle(&mut lock(&self.registry), self.config.idle_timeout)
     }
 
-    /// Background work: the idle sweeper and one events listener per host
-    /// (the hosts' supervisors must run for events to come).
+    /// Background work: the idle sweeper, and per host an events listener
+    /// and the fleet pacer (the hosts' supervisors must run for events and
+    /// container lists to come).
     pub fn spawn_background(self: &Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
         let sweep_every = (self.config.idle_timeout / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
         let manager = Arc::downgrade(self);
@@ -215,7 +227,8 @@ impl ContainerStatsManager {
             }
         });
         for host in self.hosts.names().cloned().collect::<Vec<_>>() {
-            tokio::spawn(listen(Arc::downgrade(self), host, shutdown.clone()));
+            tokio::spawn(listen(Arc::downgrade(self), host.clone(), shutdown.clone()));
+            tokio::spawn(super::pacer::pace(Arc::downgrade(self), host, shutdown.clone()));
         }
     }
 

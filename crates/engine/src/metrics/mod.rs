@@ -13,9 +13,13 @@ mod collector;
 pub mod columns;
 mod config;
 mod events;
+pub mod fleet;
+#[cfg(test)]
+mod fleet_tests;
 pub mod formulas;
 mod lifecycle;
 mod manager;
+mod pacer;
 mod policy;
 mod registry;
 pub mod ring;
@@ -24,4 +28,5 @@ mod series;
 mod tests;
 
 pub use config::MetricsConfig;
+pub use fleet::{FleetConfig, Pacing};
 pub use manager::{ContainerStatsManager, ManagerStats};

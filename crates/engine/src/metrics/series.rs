@@ -82,10 +82,9 @@ impl SeriesData {
     }
 
     /// Turns one sample into a point (or nothing), keeping it for the next.
-    /// True when the sample was a stopped container's frame.
-    pub fn ingest(&mut self, raw: RawStats) -> bool {
+    pub fn ingest(&mut self, raw: RawStats) -> Ingested {
         if !self.state.has_process() {
-            return false; // a sample that raced a stop: not data
+            return Ingested::Ignored; // a sample that raced a stop: not data
         }
         if let Some(cpus) = raw.online_cpus {
             self.online_cpus = Some(cpus);
@@ -99,16 +98,31 @@ impl SeriesData {
         match compute(self.prev.as_ref(), &raw) {
             Outcome::NotData => {
                 self.prev = None;
-                return true;
+                Ingested::NotData
             }
-            Outcome::Stale => {}
+            Outcome::Stale => Ingested::Ignored,
             Outcome::Point { point, .. } => {
                 self.points.push(point);
                 self.prev = Some(raw);
+                Ingested::Point(point)
             }
         }
-        false
     }
+
+    /// Read within the watch grace: collected every second.
+    pub fn watched(&self) -> bool {
+        self.last_read.elapsed() < super::config::WATCH_GRACE
+    }
+}
+
+/// What a sample became.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Ingested {
+    Point(Point),
+    /// A stopped container's frame.
+    NotData,
+    /// Nothing new, or not running.
+    Ignored,
 }
 
 pub(crate) struct Series {
@@ -126,8 +140,10 @@ impl Series {
         lock(&self.data)
     }
 
-    pub fn collecting(&self) -> bool {
-        self.data().state.has_process()
+    /// Running and read within the watch grace: its own collector samples it every second.
+    pub fn watched(&self) -> bool {
+        let d = self.data();
+        d.state.has_process() && d.watched()
     }
 
     pub fn removed(&self) -> bool {
