@@ -34,10 +34,26 @@ pub mod ssr {
     }
 }
 
-/// Every container of every host, and whether each host answers.
+/// The containers of every host (or of `host`), whether each host answers,
+/// and the live numbers of running containers (looking keeps the fleet tier
+/// sampling): ordered by `sort` (state, name, cpu, mem) within each host and
+/// cut into pages of `per_page` rows (5 to 500, default 100); `page` counts
+/// from 1, and one past the end gives the last.
 #[server(prefix = "/api", endpoint = "list_containers", input = StrictJson, output = Json)]
-pub async fn list_containers() -> Result<ContainerList, ApiError> {
-    Ok(ssr::hosts()?.list_all().await)
+pub async fn list_containers(
+    host: Option<String>,
+    sort: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+) -> Result<ContainerList, ApiError> {
+    let query = wire::ListQuery::parse(host.as_deref(), sort.as_deref(), page, per_page)?;
+    let list = ssr::metrics()?.list().await;
+    if let Some(h) = &query.host
+        && !list.hosts.iter().any(|s| &s.name == h)
+    {
+        return Err(ApiError { host: Some(h.to_string()), ..ApiError::not_found(format!("host \"{h}\"")) });
+    }
+    Ok(list.arrange(&query))
 }
 
 /// One container's identity, state and configuration summary.

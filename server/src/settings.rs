@@ -125,6 +125,23 @@ pub struct Settings {
           default_value = "5s", value_parser = parse_duration)]
     pub metrics_request_timeout: Duration,
 
+    /// How often the list's live numbers are sampled for every running
+    /// container while anyone has the list open.
+    #[arg(long, env = "BINNACLE_FLEET_INTERVAL", value_name = "BINNACLE_FLEET_INTERVAL",
+          default_value = "10s", value_parser = parse_duration)]
+    pub fleet_interval: Duration,
+
+    /// At most this many stats requests a second per host for the list's
+    /// numbers; with more containers the interval stretches.
+    #[arg(long, env = "BINNACLE_FLEET_MAX_RATE", value_name = "BINNACLE_FLEET_MAX_RATE", default_value = "5",
+          value_parser = parse_rate)]
+    pub fleet_max_rate: f64,
+
+    /// The list's numbers stop being sampled this long after the list was last looked at.
+    #[arg(long, env = "BINNACLE_FLEET_IDLE_TIMEOUT", value_name = "BINNACLE_FLEET_IDLE_TIMEOUT",
+          default_value = "10m", value_parser = parse_duration)]
+    pub fleet_idle_timeout: Duration,
+
     /// How often browsers poll for new points (default: the metrics interval).
     #[arg(long, env = "BINNACLE_CLIENT_POLL_INTERVAL", value_name = "BINNACLE_CLIENT_POLL_INTERVAL",
           value_parser = parse_duration)]
@@ -196,6 +213,14 @@ pub fn parse_cidrs(raw: &str) -> Result<Cidrs, String> {
     Ok(Cidrs(out))
 }
 
+/// A positive number of requests a second, like `5` or `0.5`.
+fn parse_rate(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 10_000.0 => Ok(r),
+        _ => Err("must be a number of requests a second above 0, like 5".into()),
+    }
+}
+
 /// Durations are written like `500ms`, `1s`, `30m`, `2h`.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(raw.trim()).map_err(|e| format!("{e} (write durations like 1s, 500ms, 30m)"))?;
@@ -259,6 +284,12 @@ impl Settings {
             request_timeout: self.metrics_request_timeout,
             client_poll_interval: self.client_poll_interval,
             client_buffer: self.client_buffer.map(|b| b as usize),
+            fleet: engine::FleetConfig {
+                interval: self.fleet_interval,
+                max_rate: self.fleet_max_rate,
+                idle_timeout: self.fleet_idle_timeout,
+                ..Default::default()
+            },
         }
     }
 

@@ -233,11 +233,23 @@ async fn malformed_bodies_are_400_with_the_json_error_and_reach_nothing() {
     for body in malformed_actions() {
         cases.push(("container_action", body.into_bytes()));
     }
-    // It takes no arguments: any field is unknown.
+    // Its optional arguments: wrong types, out of range, unknown fields.
     for body in [
-        r#"{"host": "local"}"#,
+        r#"{"host": 5}"#,
+        r#"{"host": "bad host/"}"#,
+        r#"{"host": ""}"#,
+        r#"{"sort": 3}"#,
+        r#"{"sort": "size"}"#,
+        r#"{"sort": "CPU"}"#,
+        r#"{"page": 0}"#,
+        r#"{"page": -1}"#,
+        r#"{"page": "2"}"#,
+        r#"{"page": 1.5}"#,
+        r#"{"page": 1e10}"#,
+        r#"{"per_page": 4}"#,
+        r#"{"per_page": 501}"#,
+        r#"{"per_page": 4294967296}"#,
         r#"{"id": "abc"}"#,
-        r#"{"host": null}"#,
         r#"{"cursor": null}"#,
         r#"{"all": true}"#,
         r#"{"filters": {}}"#,
@@ -246,7 +258,7 @@ async fn malformed_bodies_are_400_with_the_json_error_and_reach_nothing() {
         r#"{"constructor": 1}"#,
         r#"{" ": 1}"#,
         r#"{"0": 0}"#,
-        r#"{"host": "local", "host": "local"}"#,
+        r#"{"page": 1, "page": 1}"#,
         r#"{"a": [1, 2, 3]}"#,
         r#"{"nested": {"deeper": {}}}"#,
         r#"{"x": "y"} "#,
@@ -276,6 +288,12 @@ async fn a_well_formed_body_still_works_after_all_that() {
     let a = send(&b, post("/api/list_containers", "{}")).await;
     assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.body));
     assert_eq!(engine.calls.load(Ordering::SeqCst), 1);
+    let a =
+        send(&b, post("/api/list_containers", r#"{"host": "local", "sort": "cpu", "page": 1, "per_page": 5}"#)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.body));
+    let a =
+        send(&b, post("/api/list_containers", r#"{"host": null, "sort": null, "page": null, "per_page": null}"#)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.body));
     // Optional arguments may be left out or be null.
     let body = r#"{"host": "local", "id": "binnacle-no-such-container", "cursor": null}"#;
     let a = send(&b, post("/api/container_metrics", body)).await;

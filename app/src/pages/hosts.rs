@@ -14,7 +14,9 @@ use wire::format_unix_utc;
 #[component]
 pub fn HostsPage() -> impl IntoView {
     let tick = use_visible_tick(Duration::from_secs(2));
-    let list = Resource::new(move || tick.get(), |_| list_containers());
+    // The counts come with any page: ask for the smallest.
+    let list =
+        Resource::new(move || tick.get(), |_| list_containers(None, None, None, Some(*wire::PER_PAGE_RANGE.start())));
     view! {
         <Title text="Hosts · Binnacle"/>
         <section class="hosts-page">
@@ -29,8 +31,11 @@ pub fn HostsPage() -> impl IntoView {
                                 .iter()
                                 .map(|h| {
                                     let name = h.name.to_string();
-                                    let here: Vec<_> = data.containers.iter().filter(|c| c.host == h.name).collect();
-                                    let running = here.iter().filter(|c| c.state.is_running()).count();
+                                    let (running, total) = data
+                                        .counts
+                                        .iter()
+                                        .find(|c| c.host == h.name)
+                                        .map_or((0, 0), |c| (c.running, c.total));
                                     let since = h.since_ms.map(|ms| format_unix_utc(ms / 1000)).unwrap_or_else(|| "—".into());
                                     let listed = h.listed_at_ms.map(|ms| format_unix_utc(ms / 1000)).unwrap_or_else(|| "—".into());
                                     let state = if h.reachable { "reachable" } else { "unreachable" };
@@ -47,7 +52,7 @@ pub fn HostsPage() -> impl IntoView {
                                             <td class="mono">{h.version.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td class="mono">{h.api_version.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td>{if h.read_only { "yes" } else { "no" }}</td>
-                                            <td>{format!("{running} running of {}", here.len())}</td>
+                                            <td>{format!("{running} running of {total}")}</td>
                                             <td>{listed}</td>
                                         </tr>
                                     }

@@ -2,6 +2,7 @@ pub mod container;
 pub mod hosts;
 pub mod list;
 pub mod not_found;
+mod sparkline;
 mod widgets;
 
 #[cfg(feature = "hydrate")]

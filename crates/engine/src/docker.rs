@@ -129,6 +129,30 @@ impl BollardEngine {
     }
 
     /// Sorts an error of this engine's, with ssh's own words for ssh hosts.
+    /// One stats frame: `one_shot` answers at the daemon's next round;
+    /// otherwise the daemon waits a second round and sends the first as
+    /// `precpu_stats`.
+    async fn stats_single(&self, id: &ContainerId, one_shot: bool) -> Result<RawStats, EngineError> {
+        let client = self.client().await?;
+        let options = StatsOptionsBuilder::default().stream(false).one_shot(one_shot).build();
+        let mut stream = client.stats(id.as_str(), Some(options));
+        // No time limit here: the collector applies BINNACLE_METRICS_REQUEST_TIMEOUT.
+        match stream.next().await {
+            Some(Ok(frame)) => {
+                let mut raw = raw_stats_from_api(frame);
+                if self.podman.load(std::sync::atomic::Ordering::Relaxed) {
+                    podman_stats(&mut raw);
+                }
+                Ok(raw)
+            }
+            Some(Err(e)) => Err(self.fail(e)),
+            None => Err(EngineError::Unavailable(Unreachable::Connect {
+                reason: "the connection was closed".into(),
+                detail: "stats stream ended without a sample".into(),
+            })),
+        }
+    }
+
     fn fail(&self, err: bollard::errors::Error) -> EngineError {
         match map_error(err) {
             EngineError::Unavailable(Unreachable::Connect { reason, detail }) => {
@@ -305,24 +329,11 @@ impl ContainerEngine for BollardEngine {
     }
 
     async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
-        let client = self.client().await?;
-        let options = StatsOptionsBuilder::default().stream(false).one_shot(true).build();
-        let mut stream = client.stats(id.as_str(), Some(options));
-        // No time limit here: the collector applies BINNACLE_METRICS_REQUEST_TIMEOUT.
-        match stream.next().await {
-            Some(Ok(frame)) => {
-                let mut raw = raw_stats_from_api(frame);
-                if self.podman.load(std::sync::atomic::Ordering::Relaxed) {
-                    podman_stats(&mut raw);
-                }
-                Ok(raw)
-            }
-            Some(Err(e)) => Err(self.fail(e)),
-            None => Err(EngineError::Unavailable(Unreachable::Connect {
-                reason: "the connection was closed".into(),
-                detail: "stats stream ended without a sample".into(),
-            })),
-        }
+        self.stats_single(id, true).await
+    }
+
+    async fn stats_primed(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
+        self.stats_single(id, false).await
     }
 
     fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>> {
@@ -409,7 +420,24 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
         blk_read_bytes,
         blk_write_bytes,
         pids: s.pids_stats.and_then(|p| p.current),
+        pre_cpu: pre_cpu(s.precpu_stats, s.preread.as_deref()),
     }
+}
+
+/// `precpu_stats` when it holds a real earlier reading (Docker sends zeros
+/// and year 1 for a one-shot request).
+fn pre_cpu(
+    pre: Option<bollard::models::ContainerCpuStats>,
+    preread: Option<&str>,
+) -> Option<crate::metrics::formulas::PreCpu> {
+    let pre = pre?;
+    let read_ms = preread.and_then(parse_rfc3339_ms)?;
+    let cpu_total_ns = pre.cpu_usage.and_then(|u| u.total_usage).filter(|n| *n > 0)?;
+    Some(crate::metrics::formulas::PreCpu {
+        read_ms,
+        cpu_total_ns,
+        system_cpu_ns: pre.system_cpu_usage.filter(|n| *n > 0),
+    })
 }
 
 /// Podman's one-shot answer puts something other than the host's CPU time
@@ -417,6 +445,9 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
 /// then taken against the wall clock between samples instead.
 pub fn podman_stats(raw: &mut RawStats) {
     raw.system_cpu_ns = None;
+    if let Some(pre) = raw.pre_cpu.as_mut() {
+        pre.system_cpu_ns = None;
+    }
 }
 
 pub fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -> Option<ContainerSummary> {
@@ -588,6 +619,28 @@ mod tests {
         let refused =
             BollardEngine::connect(HostName::parse("off").unwrap(), &format!("tcp://127.0.0.1:{port}")).unwrap();
         assert_eq!(refused.version().await.unwrap_err().public_reason(), "connection refused");
+    }
+
+    #[test]
+    fn precpu_counts_only_when_it_is_a_real_reading() {
+        let frame = |pre: serde_json::Value, preread: &str| {
+            let v = serde_json::json!({
+                "read": "2026-11-29T10:00:02Z", "preread": preread,
+                "cpu_stats": {"cpu_usage": {"total_usage": 3_000_000_000u64}, "system_cpu_usage": 20_000_000_000u64, "online_cpus": 2},
+                "precpu_stats": pre,
+            });
+            raw_stats_from_api(serde_json::from_value(v).unwrap())
+        };
+        // One-shot: Docker sends zeros and year 1.
+        let one_shot = frame(serde_json::json!({"cpu_usage": {"total_usage": 0}}), "0001-01-01T00:00:00Z");
+        assert_eq!(one_shot.pre_cpu, None);
+        let primed = frame(
+            serde_json::json!({"cpu_usage": {"total_usage": 2_000_000_000u64}, "system_cpu_usage": 18_000_000_000u64}),
+            "2026-11-29T10:00:01Z",
+        );
+        let pre = primed.pre_cpu.unwrap();
+        assert_eq!((pre.cpu_total_ns, pre.system_cpu_ns), (2_000_000_000, Some(18_000_000_000)));
+        assert_eq!(primed.read_ms.unwrap() - pre.read_ms, 1000);
     }
 
     #[test]

@@ -109,6 +109,12 @@ pub trait ContainerEngine: Send + Sync + 'static {
     /// One stats sample (`stream=false&one-shot=true`): cheap for the daemon,
     /// so the caller keeps the previous sample to compute CPU.
     async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError>;
+    /// One sample with the engine's previous CPU reading (`stream=false`
+    /// without one-shot: the daemon takes two rounds), for a first CPU
+    /// value from a single request.
+    async fn stats_primed(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
+        self.stats_once(id).await
+    }
     /// Container events, replaying from `since_secs` when given. The stream
     /// ends (or yields an error) when the engine goes away.
     fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>>;

@@ -290,3 +290,36 @@ async fn every_run_of_two_seconds_in_a_restart_loop_leaves_a_point() {
         long_runs.iter().map(|(s, e)| e.before_seq - s.before_seq).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn the_lists_numbers_agree_with_docker_stats() {
+    let _turn = TURN.lock().await;
+    let busy = TestContainer::run("fleet-busy", BURN);
+    let heavy = TestContainer::run(
+        "fleet-mem",
+        "trap 'exit 0' TERM; x=$(head -c 30000000 /dev/zero | tr '\\0' x); while true; do sleep 1; done",
+    );
+    let m = manager();
+    m.list().await;
+    // Two rounds: a baseline, then an average over the interval.
+    let start = Instant::now();
+    let (mut cpu, mut mem) = (None, None);
+    while start.elapsed() < Duration::from_secs(40) && (cpu.is_none() || mem.is_none()) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let list = m.list().await;
+        let find = |id: &str| list.containers.iter().find(|c| c.id.as_str() == id).and_then(|c| c.fleet.clone());
+        cpu = find(&busy.0).and_then(|f| f.cpu_pct);
+        mem = find(&heavy.0).and_then(|f| f.mem_bytes);
+    }
+    let cpu = cpu.expect("a CPU figure for the busy container");
+    let mem = mem.expect("a memory figure for the heavy container") as f64;
+    let theirs_cpu: f64 =
+        docker(&["stats", "--no-stream", "--format", "{{.CPUPerc}}", &busy.0]).trim_end_matches('%').parse().unwrap();
+    let theirs_mem = parse_size(
+        docker(&["stats", "--no-stream", "--format", "{{.MemUsage}}", &heavy.0]).split('/').next().unwrap().trim(),
+    );
+    assert!((cpu as f64 - theirs_cpu).abs() <= 10.0, "list CPU {cpu} vs docker stats {theirs_cpu}");
+    let diff = (mem - theirs_mem).abs() / theirs_mem;
+    assert!(diff <= 0.05, "list memory {mem} vs docker stats {theirs_mem}: {:.1} %", diff * 100.0);
+    eprintln!("list: CPU {cpu:.1} % vs docker stats {theirs_cpu:.1} %; memory {mem} vs {theirs_mem}");
+}

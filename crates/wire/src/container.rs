@@ -162,7 +162,8 @@ pub struct HostStatus {
     pub memory: Option<u64>,
 }
 
-/// The list page's data: every host's status and every container found.
+/// The list page's data: every host's status and the containers found
+/// (all of them, or one page: see [`ContainerList::arrange`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerList {
     pub hosts: Vec<HostStatus>,
@@ -170,6 +171,12 @@ pub struct ContainerList {
     /// Each host's fleet tier (empty when the engine has none).
     #[serde(default)]
     pub fleet: Vec<HostFleet>,
+    /// Each host's containers over all pages (when the list was arranged).
+    #[serde(default)]
+    pub counts: Vec<crate::list::HostCount>,
+    /// Which page `containers` is (when the list was arranged).
+    #[serde(default)]
+    pub page: Option<crate::list::ListPage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@
 mod container;
 mod error;
 mod ids;
+mod list;
 mod metrics;
 
 pub use container::{
@@ -18,4 +19,5 @@ pub use container::{
 };
 pub use error::{ApiError, ErrorKind};
 pub use ids::{ContainerId, HostName, InvalidInput};
+pub use list::{DEFAULT_PER_PAGE, HostCount, ListPage, ListQuery, ListSort, PER_PAGE_RANGE};
 pub use metrics::{Columns, HistoryLoss, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};

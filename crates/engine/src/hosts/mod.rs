@@ -366,7 +366,7 @@ impl Hosts {
                 &b.name,
             ))
         });
-        ContainerList { hosts: self.statuses(), containers, fleet: Vec::new() }
+        ContainerList { hosts: self.statuses(), containers, fleet: Vec::new(), counts: Vec::new(), page: None }
     }
 
     /// The host's last container list (never waits; empty before the first).

@@ -162,13 +162,18 @@ impl Fleet {
         latest.mem_includes_cache = raw.memory_includes_cache;
         latest.online_cpus = raw.online_cpus.or(latest.online_cpus);
         latest.at_ms = t_ms;
+        // No reading to average from yet: the engine's previous one, when
+        // it sent it, gives a first value over its last second.
+        let first = if e.base.is_none() { raw.previous() } else { None };
         if due {
-            match compute(e.base.as_ref(), raw) {
+            match compute(e.base.as_ref().or(first.as_ref()), raw) {
                 Outcome::Point { point: avg, baseline: false } => {
                     latest.cpu_pct = avg.cpu();
                     latest.net_rx_bps = super::formulas::finite(avg.net_rx_bps);
                     latest.net_tx_bps = super::formulas::finite(avg.net_tx_bps);
-                    spot_cpu = Some(spot_cpu.map_or(avg.cpu_pct, |s| s.max(avg.cpu_pct)));
+                    if let Some(c) = avg.cpu() {
+                        spot_cpu = Some(spot_cpu.map_or(c, |s| s.max(c)));
+                    }
                     e.base = Some(raw.clone());
                 }
                 Outcome::Point { baseline: true, .. } => {
@@ -198,6 +203,11 @@ impl Fleet {
             e.buckets.pop_front();
         }
         e.latest = Some(latest);
+    }
+
+    /// Whether the fleet has a reading of the container to average from.
+    pub fn has_base(&self, key: &Key) -> bool {
+        lock(&self.entries).get(key).is_some_and(|e| e.base.is_some())
     }
 
     /// Forgets a container (removed, or no longer running on its host).
@@ -239,6 +249,7 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::formulas::PreCpu;
 
     fn key() -> Key {
         (HostName::parse("local").unwrap(), ContainerId::parse(&"a".repeat(64)).unwrap())
@@ -271,6 +282,28 @@ mod tests {
         assert_eq!(s.cpu_pct, Some(50.0), "5 s of CPU in 10 s");
         assert_eq!(s.mem_bytes, Some(12 << 20));
         assert_eq!(s.net_rx_bps, Some(100.0));
+    }
+
+    #[test]
+    fn the_engines_previous_reading_gives_a_first_value_at_once() {
+        let f = Fleet::new(FleetConfig::default());
+        let mut first = sample(10, 5.0, 10);
+        first.pre_cpu =
+            Some(PreCpu { read_ms: now(9), cpu_total_ns: 4_000_000_000, system_cpu_ns: Some(18_000_000_000) });
+        f.ingest(&key(), &first, None, None);
+        let s = f.stats(&key(), now(10)).unwrap();
+        assert_eq!(s.cpu_pct, Some(100.0), "1 s of CPU in its last second");
+        assert_eq!(s.net_rx_bps, None, "the previous reading has no network counters");
+        // The next value is the average over the interval from this sample.
+        f.ingest(&key(), &sample(20, 7.5, 10), None, None);
+        assert_eq!(f.stats(&key(), now(20)).unwrap().cpu_pct, Some(25.0));
+        // A previous reading above the current one (a restart between them) gives nothing.
+        let g = Fleet::new(FleetConfig::default());
+        let mut odd = sample(10, 1.0, 10);
+        odd.pre_cpu =
+            Some(PreCpu { read_ms: now(9), cpu_total_ns: 4_000_000_000, system_cpu_ns: Some(18_000_000_000) });
+        g.ingest(&key(), &odd, None, None);
+        assert_eq!(g.stats(&key(), now(10)).unwrap().cpu_pct, None);
     }
 
     #[test]

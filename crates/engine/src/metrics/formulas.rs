@@ -29,6 +29,32 @@ pub struct RawStats {
     /// Memory includes the page cache: the engine reported no inactive file
     /// count to subtract (Podman).
     pub memory_includes_cache: bool,
+    /// The engine's previous CPU reading (`precpu_stats`, about a second
+    /// earlier), when it sent one: a first CPU value from one request.
+    pub pre_cpu: Option<PreCpu>,
+}
+
+/// The CPU counters of `precpu_stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PreCpu {
+    pub read_ms: i64,
+    pub cpu_total_ns: u64,
+    pub system_cpu_ns: Option<u64>,
+}
+
+impl RawStats {
+    /// The sample `precpu_stats` describes (CPU only), to compute a first
+    /// CPU value against.
+    pub fn previous(&self) -> Option<RawStats> {
+        let pre = self.pre_cpu?;
+        Some(RawStats {
+            read_ms: Some(pre.read_ms),
+            cpu_total_ns: Some(pre.cpu_total_ns),
+            system_cpu_ns: pre.system_cpu_ns,
+            online_cpus: self.online_cpus,
+            ..RawStats::default()
+        })
+    }
 }
 
 /// One point of the series: 40 bytes, of which the core (time, CPU,
@@ -261,6 +287,7 @@ mod tests {
             blk_write_bytes: Some(0),
             pids: Some(3),
             memory_includes_cache: false,
+            pre_cpu: None,
         }
     }
 

@@ -29,6 +29,10 @@ pub struct ManagerStats {
     pub watched: usize,
     pub collectors_running: usize,
     pub collectors_started: u64,
+    /// Stats requests made for the list's numbers (the fleet tier).
+    pub fleet_requests: u64,
+    /// Whether the fleet tier samples now (someone looked at the list lately).
+    pub fleet_active: bool,
 }
 
 pub struct ContainerStatsManager {
@@ -76,6 +80,8 @@ impl ContainerStatsManager {
             watched: lock(&self.registry).series.len(),
             collectors_running: self.collectors_running.load(Ordering::SeqCst),
             collectors_started: self.collectors_started.load(Ordering::SeqCst),
+            fleet_requests: self.fleet.requests.load(Ordering::Relaxed),
+            fleet_active: self.fleet.active(),
         }
     }
 

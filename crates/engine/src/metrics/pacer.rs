@@ -89,9 +89,12 @@ impl ContainerStatsManager {
     async fn sample_for_fleet(self: &Arc<Self>, host: &HostName, id: &ContainerId) {
         let (Ok(engine), Some(permits)) = (self.hosts.engine(host), self.permits.get(host).cloned()) else { return };
         let Ok(_permit) = permits.acquire().await else { return };
-        self.fleet.requests.fetch_add(1, Ordering::Relaxed);
         let key = (host.clone(), id.clone());
-        match tokio::time::timeout(self.config().request_timeout, engine.stats_once(id)).await {
+        self.fleet.requests.fetch_add(1, Ordering::Relaxed);
+        // A container the fleet has no reading of yet gets the engine's
+        // previous reading too, so its CPU shows from this one request.
+        let ask = if self.fleet.has_base(&key) { engine.stats_once(id) } else { engine.stats_primed(id) };
+        match tokio::time::timeout(self.config().request_timeout, ask).await {
             Ok(Ok(raw)) => {
                 let series = lock(&self.registry).series.get(&key).cloned();
                 let limit = series.as_ref().and_then(|s| {
@@ -171,10 +174,5 @@ impl ContainerStatsManager {
             })
             .collect();
         list
-    }
-
-    /// Stats requests the fleet pacers made so far.
-    pub fn fleet_requests(&self) -> u64 {
-        self.fleet.requests.load(Ordering::Relaxed)
     }
 }
