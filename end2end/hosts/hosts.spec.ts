@@ -45,6 +45,8 @@ test('two hosts in the list, each in its group with its state, and a host filter
   await hydrated(page);
   await expect(page.locator('table.hosts tr[data-host="second"]')).toContainText('Docker');
   await expect(page.locator('table.hosts tr[data-host="second"]')).toContainText('26.');
+  // Docker 26 on this machine: its containers' cgroups are here too.
+  await expect(page.locator('table.hosts tr[data-host="second"] td.source')).toHaveText(/cgroup v[12] files/);
 });
 
 test('a container on the second host: stop, start and restart from the UI, and its Stats tab draws', async ({ page }) => {

@@ -8,7 +8,7 @@
 // Binnacle and of the docker CLI, Binnacle's RSS, and the stats requests
 // Binnacle made. Prints a markdown table.
 //
-// usage: node fleet-bench.mjs <binnacle binary> <site root> <N> <seconds> [docker host]
+// usage: [BENCH_STATS_SOURCE=api] node fleet-bench.mjs <binnacle binary> <site root> <N> <seconds> [docker host]
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import { createRequire } from 'module';
@@ -72,6 +72,7 @@ const server = spawn(bin, [], {
   env: {
     ...env, LEPTOS_SITE_ROOT: site, LEPTOS_ENV: 'PROD', BINNACLE_AUTH: 'none', BINNACLE_LISTEN: `127.0.0.1:${PORT}`,
     BINNACLE_FLEET_IDLE_TIMEOUT: `${IDLE_TIMEOUT}s`, BINNACLE_LOG: 'warn',
+    BINNACLE_STATS_SOURCE: process.env.BENCH_STATS_SOURCE ?? 'auto',
   },
   stdio: 'ignore',
 });
@@ -129,7 +130,7 @@ server.kill();
 docker('rm', '-f', ...ids);
 
 const pct = (s, t) => `${((s / t) * 100).toFixed(2)} %`;
-console.log(`| phase | daemon CPU | Binnacle CPU | Binnacle RSS | stats requests by Binnacle | docker CLI CPU |`);
+console.log(`| phase | daemon CPU | Binnacle CPU | Binnacle RSS | samples taken by Binnacle | docker CLI CPU |`);
 console.log(`|---|---|---|---|---|---|`);
 for (const r of rows) {
   console.log(`| ${r.label} | ${pct(r.daemon, r.seconds)} | ${pct(r.ours, r.seconds)} | ${r.rss.toFixed(1)} MiB | ${r.requests} | ${r.cli ? pct(r.cli, r.seconds) : '—'} |`);

@@ -81,4 +81,11 @@ test('healthz says whether the engine answers, and its version', async ({ reques
   expect(body.hosts[0].name).toBe('local');
   expect(body.hosts[0].reachable).toBe(true);
   expect(body.hosts[0].version).toMatch(/\d+\.\d+/);
+  // The local engine's samples come from its cgroup files (v1 on this machine).
+  expect(body.hosts[0].stats_source).toMatch(/^cgroup v[12] files \(network from \/proc\)$/);
+});
+
+test('the Hosts page says where each host\'s samples come from', async ({ page }) => {
+  await page.goto('/hosts');
+  await expect(page.locator('tr[data-host="local"] td.source')).toHaveText(/cgroup v[12] files/);
 });

@@ -11,6 +11,7 @@ use axum::extract::FromRef;
 use axum::http::{HeaderValue, Request, header};
 use axum::routing::{get, post};
 use engine::hosts::HostOptions;
+use engine::port::ContainerEngine;
 use engine::{BollardEngine, ContainerStatsManager, Hosts};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -53,8 +54,12 @@ impl Binnacle {
                 read_only: host.read_only.unwrap_or(settings.read_only),
             };
             tracing::info!(host = %host.name, transport = %options.transport, read_only = options.read_only, "host configured");
-            let engine = BollardEngine::new(host.name.clone(), host.endpoint);
-            hosts = hosts.add(host.name, Arc::new(engine), options);
+            let unix = matches!(host.endpoint, engine::endpoint::Endpoint::Unix { .. });
+            let api: Arc<dyn ContainerEngine> = Arc::new(BollardEngine::new(host.name.clone(), host.endpoint));
+            let engine = if unix { settings.cgroup_source(api.clone()).unwrap_or(api) } else { api };
+            let source = engine.stats_source().unwrap_or_else(|| "Engine API".into());
+            tracing::info!(host = %host.name, %source, "stats source");
+            hosts = hosts.add(host.name, engine, options);
         }
         Self::start_with_hosts(settings, leptos_options, hosts.build())
     }

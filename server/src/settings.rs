@@ -142,6 +142,27 @@ pub struct Settings {
           default_value = "10m", value_parser = parse_duration)]
     pub fleet_idle_timeout: Duration,
 
+    /// Where samples of containers on hosts reached over a unix socket come
+    /// from: `auto` reads their cgroup files when found (no daemon work),
+    /// else the Engine API; `api` always asks the Engine API.
+    #[arg(
+        long,
+        env = "BINNACLE_STATS_SOURCE",
+        value_name = "BINNACLE_STATS_SOURCE",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub stats_source: StatsSource,
+
+    /// The host's cgroup tree (mount it read-only when Binnacle runs in a container).
+    #[arg(long, env = "BINNACLE_CGROUP_ROOT", value_name = "BINNACLE_CGROUP_ROOT", default_value = "/sys/fs/cgroup")]
+    pub cgroup_root: std::path::PathBuf,
+
+    /// The host's `/proc`, for containers' network counters (the host's
+    /// own only with `pid: host` when Binnacle runs in a container).
+    #[arg(long, env = "BINNACLE_PROC_ROOT", value_name = "BINNACLE_PROC_ROOT", default_value = "/proc")]
+    pub proc_root: std::path::PathBuf,
+
     /// How often browsers poll for new points (default: the metrics interval).
     #[arg(long, env = "BINNACLE_CLIENT_POLL_INTERVAL", value_name = "BINNACLE_CLIENT_POLL_INTERVAL",
           value_parser = parse_duration)]
@@ -163,6 +184,13 @@ pub struct Settings {
     /// RUST_LOG when set, else `info`.
     #[arg(long, env = "BINNACLE_LOG", value_name = "BINNACLE_LOG")]
     pub log: Option<String>,
+}
+
+/// `BINNACLE_STATS_SOURCE`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsSource {
+    Auto,
+    Api,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -272,6 +300,22 @@ impl Settings {
             .clone()
             .or_else(|| std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty()))
             .unwrap_or_else(|| "info".into())
+    }
+
+    /// The cgroup source over `api`, when `BINNACLE_STATS_SOURCE=auto` and
+    /// the cgroup tree is readable here (None: the Engine API alone).
+    pub fn cgroup_source(
+        &self,
+        api: std::sync::Arc<dyn engine::port::ContainerEngine>,
+    ) -> Option<std::sync::Arc<dyn engine::port::ContainerEngine>> {
+        if self.stats_source == StatsSource::Api {
+            return None;
+        }
+        let Some(fs) = engine::cgroup::CgroupFs::detect(&self.cgroup_root, Some(&self.proc_root)) else {
+            tracing::info!(root = %self.cgroup_root.display(), "no readable cgroup tree: samples come from the Engine API");
+            return None;
+        };
+        Some(std::sync::Arc::new(engine::cgroup::CgroupEngine::new(api, fs, self.fleet_interval)))
     }
 
     pub fn metrics_config(&self) -> engine::MetricsConfig {

@@ -154,6 +154,9 @@ async fn every_kind_of_host_answers_or_says_why_and_no_host_stalls_another() {
         assert!(s.reachable, "{host}: {s:?}");
         assert_eq!(s.transport, transport);
         assert_eq!(s.engine.as_deref(), Some("Docker"));
+        // Unix-socket hosts on this machine read cgroup files; the others ask the Engine API.
+        let source = s.stats_source.as_deref().unwrap_or_default();
+        assert_eq!(source.starts_with("cgroup v"), transport == "unix", "{host}: {source}");
     }
     assert_eq!(status(&l, "second").version.as_deref().map(|v| v.starts_with("26.")), Some(true));
     assert_eq!(status(&l, "wrong-ca").error.as_deref(), Some("TLS: unknown certificate authority"));
@@ -267,6 +270,8 @@ async fn a_podman_host_shows_true_numbers_and_its_lifecycle() {
         "-c",
         "trap 'exit 0' TERM; while true; do :; done",
     ]);
+    // Podman's own answers (as from a remote Podman): on this machine its
+    // containers' cgroup files would be read instead (memory without the cache).
     let b = support::start(&[
         "--auth",
         "none",
@@ -274,6 +279,8 @@ async fn a_podman_host_shows_true_numbers_and_its_lifecycle() {
         &support::docker_host(),
         "--hosts",
         &format!("podman=unix://{socket}"),
+        "--stats-source",
+        "api",
     ]);
     let app = b.router();
     let (l, _) = until(&app, Duration::from_secs(10), |l| status(l, "podman").engine.is_some()).await;

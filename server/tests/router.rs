@@ -303,3 +303,19 @@ async fn without_authentication_only_loopback_names_are_served() {
     let password = support::start(&["--auth", "password", "--password", "pw", "--listen", "0.0.0.0:3000"]);
     assert_eq!(get_with_host(&password, "/healthz", "dash.example").await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_stats_source_follows_the_setting() {
+    let files = support::start(&["--auth", "none", "--docker-host", &support::docker_host()]);
+    let source = files.state.hosts.statuses()[0].stats_source.clone().unwrap();
+    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+        || std::path::Path::new("/sys/fs/cgroup/memory").is_dir()
+    {
+        assert!(source.starts_with("cgroup v"), "{source}");
+    }
+    let api = support::start(&["--auth", "none", "--docker-host", &support::docker_host(), "--stats-source", "api"]);
+    assert_eq!(api.state.hosts.statuses()[0].stats_source.as_deref(), Some("Engine API"));
+    // A cgroup root that is not one: the Engine API.
+    let nowhere = support::start(&["--auth", "none", "--cgroup-root", "/nonexistent"]);
+    assert_eq!(nowhere.state.hosts.statuses()[0].stats_source.as_deref(), Some("Engine API"));
+}

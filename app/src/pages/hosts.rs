@@ -52,6 +52,7 @@ pub fn HostsPage() -> impl IntoView {
                                             <td class="mono">{h.version.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td class="mono">{h.api_version.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td>{if h.read_only { "yes" } else { "no" }}</td>
+                                            <td class="source">{h.stats_source.clone().unwrap_or_else(|| "Engine API".into())}</td>
                                             <td>{format!("{running} running of {total}")}</td>
                                             <td>{listed}</td>
                                         </tr>
@@ -63,7 +64,7 @@ pub fn HostsPage() -> impl IntoView {
                                     <thead>
                                         <tr>
                                             <th>"Host"</th><th>"State"</th><th>"Since"</th><th>"Reason"</th><th>"Reached over"</th>
-                                            <th>"Engine"</th><th>"Version"</th><th>"API"</th><th>"Read-only"</th>
+                                            <th>"Engine"</th><th>"Version"</th><th>"API"</th><th>"Read-only"</th><th>"Samples from"</th>
                                             <th>"Containers"</th><th>"Listed at"</th>
                                         </tr>
                                     </thead>

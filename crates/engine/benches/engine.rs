@@ -57,6 +57,7 @@ fn formulas(c: &mut Criterion) {
         pids: Some(3),
         memory_includes_cache: false,
         pre_cpu: None,
+        net_rate_bps: None,
     };
     let mut b2 = a.clone();
     b2.read_ms = Some(2_000);

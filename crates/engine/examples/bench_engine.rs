@@ -1,8 +1,10 @@
 //! Measures what watching N containers costs: our process CPU per
 //! container-sample and RSS, and the Docker daemon's CPU (dockerd +
-//! containerd + shims), next to the same figures while `docker stats`
-//! streams the same containers. Run by `make bench-engine`, which starts the
-//! labelled containers and passes their ids.
+//! containerd + shims), with samples from cgroup files and from the Engine
+//! API, next to the same figures while `docker stats` streams the same
+//! containers, and the daemon's CPU with nothing watching (so each row's
+//! cost to the daemon is its CPU above that). Run by `make bench-engine`,
+//! which starts the labelled containers and passes their ids.
 //!
 //! usage: bench_engine <seconds> <id>...
 
@@ -10,6 +12,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::path::Path;
+
+use engine::cgroup::{CgroupEngine, CgroupFs};
+use engine::port::ContainerEngine;
 use engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
 use wire::{ContainerId, HostName};
 
@@ -64,10 +70,17 @@ struct Figures {
     seconds: f64,
 }
 
-async fn ours(ids: &[ContainerId], seconds: u64) -> Figures {
+async fn ours(ids: &[ContainerId], seconds: u64, cgroup: bool) -> Figures {
     let local = HostName::parse("local").unwrap();
-    let engine = BollardEngine::connect(local.clone(), "unix:///var/run/docker.sock").unwrap();
-    let hosts = Hosts::builder().host(local.clone(), Arc::new(engine)).build();
+    let api: Arc<dyn ContainerEngine> =
+        Arc::new(BollardEngine::connect(local.clone(), "unix:///var/run/docker.sock").unwrap());
+    let engine = if cgroup {
+        let fs = CgroupFs::detect(Path::new("/sys/fs/cgroup"), Some(Path::new("/proc"))).expect("a cgroup tree");
+        Arc::new(CgroupEngine::new(api, fs, Duration::from_secs(10))) as Arc<dyn ContainerEngine>
+    } else {
+        api
+    };
+    let hosts = Hosts::builder().host(local.clone(), engine).build();
     let (_stop, rx) = tokio::sync::watch::channel(false);
     hosts.spawn_supervisors(Duration::from_secs(5), rx.clone());
     let m = ContainerStatsManager::new(hosts, MetricsConfig::default());
@@ -93,7 +106,7 @@ async fn ours(ids: &[ContainerId], seconds: u64) -> Figures {
     // Each point is one sample; each container also took one baseline sample.
     let samples = points + ids.len() as u64;
     Figures {
-        label: "Binnacle (one-shot, 1 s)".into(),
+        label: if cgroup { "Binnacle, cgroup files (1 s)" } else { "Binnacle, Engine API one-shot (1 s)" }.into(),
         samples,
         client_cpu_s: cpu_seconds(me) - c0,
         daemon_cpu_s: daemon_cpu(&pids) - d0,
@@ -149,11 +162,32 @@ async fn main() {
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).expect("usage: bench_engine <seconds> <id>...");
     let ids: Vec<ContainerId> = args.map(|a| ContainerId::parse(&a).unwrap()).collect();
     let n = ids.len();
-    let a = ours(&ids, seconds).await;
+    // The daemon with nothing watching, for what each row adds to it.
+    let pids = daemon_pids();
+    let d0 = daemon_cpu(&pids);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let idle = (daemon_cpu(&pids) - d0) / seconds as f64;
+    let c = ours(&ids, seconds, true).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let a = ours(&ids, seconds, false).await;
     // Let our collectors wind down before measuring the CLI.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let ids2 = ids.clone();
     let b = tokio::task::spawn_blocking(move || docker_stats(&ids2, seconds)).await.unwrap();
+    println!("{}", row(&c, n));
     println!("{}", row(&a, n));
     println!("{}", row(&b, n));
+    let caused = |f: &Figures| (f.daemon_cpu_s - idle * f.seconds).max(0.0);
+    let per_sample = |f: &Figures| f.client_cpu_s / f.samples.max(1) as f64;
+    eprintln!(
+        "{n} containers: daemon idle {:.2} % of a core; caused by cgroup files {:.2} s, by the Engine API {:.2} s, by docker stats {:.2} s \
+         (cgroup files: {:.1} % of docker stats); our CPU per sample, cgroup files: {:.2}x the docker CLI's, Engine API: {:.2}x",
+        idle * 100.0,
+        caused(&c),
+        caused(&a),
+        caused(&b),
+        caused(&c) / caused(&b).max(1e-9) * 100.0,
+        per_sample(&c) / per_sample(&b),
+        per_sample(&a) / per_sample(&b),
+    );
 }

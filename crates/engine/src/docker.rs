@@ -301,7 +301,25 @@ impl ContainerEngine for BollardEngine {
         Ok(HostInfo {
             cpus: info.ncpu.filter(|n| *n > 0).map(|n| n as u32),
             memory: info.mem_total.filter(|m| *m > 0).map(|m| m as u64),
+            cgroup_driver: info.cgroup_driver.map(|d| d.to_string()).filter(|d| !d.is_empty()),
         })
+    }
+
+    async fn cgroup_hint(&self, id: &ContainerId) -> Result<Option<crate::cgroup::CgroupHint>, EngineError> {
+        let client = self.client().await?;
+        let raw =
+            client.inspect_container(id.as_str(), None::<InspectContainerOptions>).await.map_err(|e| self.fail(e))?;
+        let state = raw.state.unwrap_or_default();
+        if state.running != Some(true) {
+            return Ok(None);
+        }
+        let host_config = raw.host_config.unwrap_or_default();
+        Ok(Some(crate::cgroup::CgroupHint {
+            pid: state.pid.filter(|p| *p > 0).and_then(|p| u32::try_from(p).ok()),
+            driver: None,
+            parent: host_config.cgroup_parent.filter(|p| !p.is_empty()),
+            network_mode: host_config.network_mode,
+        }))
     }
 
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
@@ -421,6 +439,7 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
         blk_write_bytes,
         pids: s.pids_stats.and_then(|p| p.current),
         pre_cpu: pre_cpu(s.precpu_stats, s.preread.as_deref()),
+        net_rate_bps: None,
     }
 }
 

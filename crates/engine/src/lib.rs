@@ -12,6 +12,7 @@
 //! answers in one place.
 
 pub mod backoff;
+pub mod cgroup;
 pub mod docker;
 pub mod endpoint;
 mod error;

@@ -48,10 +48,12 @@ impl std::fmt::Display for Product {
 }
 
 /// The machine an engine runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HostInfo {
     pub cpus: Option<u32>,
     pub memory: Option<u64>,
+    /// `cgroupfs` or `systemd`: where the engine puts containers' cgroups.
+    pub cgroup_driver: Option<String>,
 }
 
 /// Why an engine could not be reached.
@@ -114,6 +116,16 @@ pub trait ContainerEngine: Send + Sync + 'static {
     /// value from a single request.
     async fn stats_primed(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
         self.stats_once(id).await
+    }
+    /// Where a running container's cgroup is, as far as the engine says
+    /// (its init pid, cgroup parent, network mode); None when it is not
+    /// running or the engine cannot say.
+    async fn cgroup_hint(&self, _id: &ContainerId) -> Result<Option<crate::cgroup::CgroupHint>, EngineError> {
+        Ok(None)
+    }
+    /// Where samples come from, in words, when not from the Engine API.
+    fn stats_source(&self) -> Option<String> {
+        None
     }
     /// Container events, replaying from `since_secs` when given. The stream
     /// ends (or yields an error) when the engine goes away.

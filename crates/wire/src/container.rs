@@ -160,6 +160,10 @@ pub struct HostStatus {
     pub cpus: Option<u32>,
     #[serde(default)]
     pub memory: Option<u64>,
+    /// Where its containers' samples come from: "Engine API", or "cgroup v1
+    /// files (network from /proc)" and the like for the local host.
+    #[serde(default)]
+    pub stats_source: Option<String>,
 }
 
 /// The list page's data: every host's status and the containers found

@@ -143,6 +143,7 @@ impl HostsBuilder {
             listed_at_ms: None,
             cpus: None,
             memory: None,
+            stats_source: None,
         };
         let entry = HostEntry {
             engine,
@@ -227,7 +228,12 @@ impl Hosts {
 
     /// Last known status of each host: never waits.
     pub fn statuses(&self) -> Vec<HostStatus> {
-        self.in_order().map(|e| read(&e.status).1).collect()
+        self.in_order()
+            .map(|e| HostStatus {
+                stats_source: Some(e.engine.stats_source().unwrap_or_else(|| "Engine API".into())),
+                ..read(&e.status).1
+            })
+            .collect()
     }
 
     /// Whether the host's engine is known not to answer (its monitor or a

@@ -53,7 +53,7 @@ impl ContainerEngine for FakeFleet {
         Ok(EngineVersion { version: self.version.clone(), api_version: "1.41".into(), product })
     }
     async fn host_info(&self) -> Result<HostInfo, EngineError> {
-        Ok(HostInfo { cpus: Some(2), memory: Some(8 << 30) })
+        Ok(HostInfo { cpus: Some(2), memory: Some(8 << 30), cgroup_driver: None })
     }
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
         let host = HostName::parse("local").unwrap();

@@ -32,6 +32,9 @@ pub struct RawStats {
     /// The engine's previous CPU reading (`precpu_stats`, about a second
     /// earlier), when it sent one: a first CPU value from one request.
     pub pre_cpu: Option<PreCpu>,
+    /// A network rate (received, sent, bytes/s) measured elsewhere, for a
+    /// sample without counters (cgroup files without a visible `/proc`).
+    pub net_rate_bps: Option<(f32, f32)>,
 }
 
 /// The CPU counters of `precpu_stats`.
@@ -204,8 +207,8 @@ pub fn compute(prev: Option<&RawStats>, cur: &RawStats) -> Outcome {
             t_ms,
             cpu_pct: f(cpu_percent(prev, cur)),
             mem_kib,
-            net_rx_bps: f(rate(prev.net_rx_bytes, cur.net_rx_bytes, seconds)),
-            net_tx_bps: f(rate(prev.net_tx_bytes, cur.net_tx_bytes, seconds)),
+            net_rx_bps: f(rate(prev.net_rx_bytes, cur.net_rx_bytes, seconds).or(cur.net_rate_bps.map(|r| r.0 as f64))),
+            net_tx_bps: f(rate(prev.net_tx_bytes, cur.net_tx_bytes, seconds).or(cur.net_rate_bps.map(|r| r.1 as f64))),
             blk_read_bps: f(rate(prev.blk_read_bytes, cur.blk_read_bytes, seconds)),
             blk_write_bps: f(rate(prev.blk_write_bytes, cur.blk_write_bytes, seconds)),
             pids,
@@ -288,6 +291,7 @@ mod tests {
             pids: Some(3),
             memory_includes_cache: false,
             pre_cpu: None,
+            net_rate_bps: None,
         }
     }
 
