@@ -56,8 +56,7 @@ fn formulas(c: &mut Criterion) {
         blk_write_bytes: Some(0),
         pids: Some(3),
         memory_includes_cache: false,
-        pre_cpu: None,
-        net_rate_bps: None,
+        ..RawStats::default()
     };
     let mut b2 = a.clone();
     b2.read_ms = Some(2_000);

@@ -405,6 +405,18 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
     // there. cgroup v2 has only `inactive_file`.
     let mem_inactive_file =
         mem.stats.as_ref().and_then(|st| st.get("total_inactive_file").or_else(|| st.get("inactive_file")).copied());
+    let mut net_interfaces: Vec<crate::metrics::formulas::NetInterface> = s
+        .networks
+        .iter()
+        .flatten()
+        .map(|(name, n)| crate::metrics::formulas::NetInterface {
+            name: name.clone(),
+            rx_bytes: n.rx_bytes.unwrap_or_default(),
+            tx_bytes: n.tx_bytes.unwrap_or_default(),
+        })
+        .collect();
+    net_interfaces.sort_by(|a, b| a.name.cmp(&b.name));
+    let throttling = cpu.throttling_data.clone().unwrap_or_default();
     let (net_rx_bytes, net_tx_bytes) = match &s.networks {
         Some(nets) if !nets.is_empty() => {
             (Some(nets.values().filter_map(|n| n.rx_bytes).sum()), Some(nets.values().filter_map(|n| n.tx_bytes).sum()))
@@ -440,6 +452,10 @@ pub fn raw_stats_from_api(s: bollard::models::ContainerStatsResponse) -> RawStat
         pids: s.pids_stats.and_then(|p| p.current),
         pre_cpu: pre_cpu(s.precpu_stats, s.preread.as_deref()),
         net_rate_bps: None,
+        net_interfaces,
+        cpu_periods: throttling.periods,
+        cpu_throttled_periods: throttling.throttled_periods,
+        cpu_throttled_ns: throttling.throttled_time,
     }
 }
 
@@ -480,6 +496,8 @@ pub fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -
         .unwrap_or_else(|| id.short().to_string());
     let state = c.state.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);
     let project = c.labels.as_ref().and_then(|l| l.get("com.docker.compose.project")).cloned();
+    let mut labels: Vec<(String, String)> = c.labels.unwrap_or_default().into_iter().collect();
+    labels.sort();
     Some(ContainerSummary {
         host: host.clone(),
         id,
@@ -491,6 +509,7 @@ pub fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -
         fleet: None,
         fleet_missing: None,
         project,
+        labels,
     })
 }
 

@@ -82,6 +82,10 @@ pub struct ContainerSummary {
     /// Compose project (`com.docker.compose.project`), for search and grouping.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The container's Docker labels, kept on the server (the Prometheus
+    /// export's whitelist picks from them); never sent.
+    #[serde(skip)]
+    pub labels: Vec<(String, String)>,
 }
 
 /// A container's live numbers in the list: averages over the last fleet

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use source::{CgroupEngine, CgroupStats};
 
-use crate::metrics::formulas::RawStats;
+use crate::metrics::formulas::{NetInterface, RawStats};
 use wire::ContainerId;
 
 /// Which cgroup hierarchy the host mounts.
@@ -64,6 +64,8 @@ pub struct ContainerCgroup {
     pub version: CgroupVersion,
     /// v1: the cpuacct, memory, blkio and pids directories; v2: the one directory (four times).
     pub cpu: PathBuf,
+    /// v1: the cpu controller's directory (CFS counters in `cpu.stat`).
+    pub cfs: PathBuf,
     pub memory: PathBuf,
     pub io: PathBuf,
     pub pids: PathBuf,
@@ -152,7 +154,9 @@ impl CgroupFs {
                     let rel = v1.get(controller)?;
                     Some(self.root.join(controller).join(rel.trim_start_matches('/')))
                 };
-                self.v1_dirs([dir("cpuacct")?, dir("memory")?, dir("blkio")?, dir("pids")?], id)
+                let cpuacct = dir("cpuacct")?;
+                let cfs = dir("cpu").unwrap_or_else(|| cpuacct.clone());
+                self.v1_dirs([cpuacct, cfs, dir("memory")?, dir("blkio")?, dir("pids")?], id)
             }
         }
     }
@@ -183,7 +187,7 @@ impl CgroupFs {
             CgroupVersion::V2 => self.v2_dir(&rel, id),
             CgroupVersion::V1 => {
                 let dir = |c: &str| self.root.join(c).join(&rel);
-                self.v1_dirs([dir("cpuacct"), dir("memory"), dir("blkio"), dir("pids")], id)
+                self.v1_dirs([dir("cpuacct"), dir("cpu"), dir("memory"), dir("blkio"), dir("pids")], id)
             }
         }
     }
@@ -194,19 +198,19 @@ impl CgroupFs {
         ok.then(|| ContainerCgroup {
             version: CgroupVersion::V2,
             cpu: dir.clone(),
+            cfs: dir.clone(),
             memory: dir.clone(),
             io: dir.clone(),
             pids: dir,
             net_proc: None,
         })
     }
-
-    fn v1_dirs(&self, [cpu, memory, io, pids]: [PathBuf; 4], id: &ContainerId) -> Option<ContainerCgroup> {
+    fn v1_dirs(&self, [cpu, cfs, memory, io, pids]: [PathBuf; 5], id: &ContainerId) -> Option<ContainerCgroup> {
         let ok = names_container(&cpu, id)
             && names_container(&memory, id)
             && cpu.join("cpuacct.usage").is_file()
             && memory.join("memory.usage_in_bytes").is_file();
-        ok.then_some(ContainerCgroup { version: CgroupVersion::V1, cpu, memory, io, pids, net_proc: None })
+        ok.then_some(ContainerCgroup { version: CgroupVersion::V1, cpu, cfs, memory, io, pids, net_proc: None })
     }
 
     /// One sample, stamped with the wall clock.
@@ -227,10 +231,13 @@ impl CgroupFs {
                 return Err(ReadError::PidMoved);
             }
             let path = proc_dir.join("net/dev");
-            let (rx, tx) =
+            let interfaces =
                 parse_net_dev(&read_file(&path)?).ok_or_else(|| ReadError::Parse(path.display().to_string()))?;
-            raw.net_rx_bytes = rx;
-            raw.net_tx_bytes = tx;
+            if !interfaces.is_empty() {
+                raw.net_rx_bytes = Some(interfaces.iter().map(|i| i.rx_bytes).sum());
+                raw.net_tx_bytes = Some(interfaces.iter().map(|i| i.tx_bytes).sum());
+            }
+            raw.net_interfaces = interfaces;
         }
         Ok(raw)
     }
@@ -313,7 +320,12 @@ fn read_v1(cg: &ContainerCgroup) -> Result<RawStats, ReadError> {
         None => optional(read_file(&cg.io.join("blkio.throttle.io_service_bytes_recursive")))?
             .map(|t| parse_blkio_v1(&t).unwrap_or((0, 0))),
     };
+    let (cpu_periods, cpu_throttled_periods, cpu_throttled_ns) =
+        optional(read_file(&cg.cfs.join("cpu.stat")))?.map(|t| parse_cfs(&t)).unwrap_or_default();
     Ok(RawStats {
+        cpu_periods,
+        cpu_throttled_periods,
+        cpu_throttled_ns,
         cpu_total_ns: Some(read_u64(&cg.cpu.join("cpuacct.usage"))?),
         mem_usage: Some(read_u64(&cg.memory.join("memory.usage_in_bytes"))?),
         mem_inactive_file: keyed(&stat, "total_inactive_file").or_else(|| keyed(&stat, "inactive_file")),
@@ -328,11 +340,15 @@ fn read_v1(cg: &ContainerCgroup) -> Result<RawStats, ReadError> {
 
 fn read_v2(cg: &ContainerCgroup) -> Result<RawStats, ReadError> {
     let cpu_path = cg.cpu.join("cpu.stat");
-    let usage_usec =
-        keyed(&read_file(&cpu_path)?, "usage_usec").ok_or_else(|| ReadError::Parse(cpu_path.display().to_string()))?;
+    let cpu_stat = read_file(&cpu_path)?;
+    let usage_usec = keyed(&cpu_stat, "usage_usec").ok_or_else(|| ReadError::Parse(cpu_path.display().to_string()))?;
+    let (cpu_periods, cpu_throttled_periods, cpu_throttled_ns) = parse_cfs(&cpu_stat);
     let stat = read_file(&cg.memory.join("memory.stat"))?;
     let io = optional(read_file(&cg.io.join("io.stat")))?.map(|t| parse_io_stat_v2(&t));
     Ok(RawStats {
+        cpu_periods,
+        cpu_throttled_periods,
+        cpu_throttled_ns,
         cpu_total_ns: Some(usage_usec * 1000),
         mem_usage: Some(read_u64(&cg.memory.join("memory.current"))?),
         mem_inactive_file: keyed(&stat, "inactive_file"),
@@ -376,29 +392,35 @@ fn parse_io_stat_v2(text: &str) -> (u64, u64) {
     (read, write)
 }
 
-/// `/proc/<pid>/net/dev`: bytes received and sent over the interfaces
-/// other than loopback (as the engine counts them); None and None when
-/// there is no such interface. Malformed: None.
-fn parse_net_dev(text: &str) -> Option<(Option<u64>, Option<u64>)> {
-    let (mut rx, mut tx, mut any) = (0u64, 0u64, false);
+/// `/proc/<pid>/net/dev`: each interface but loopback with the bytes it
+/// received and sent (as the engine counts them), by name. Malformed: None.
+fn parse_net_dev(text: &str) -> Option<Vec<NetInterface>> {
+    let mut out = Vec::new();
     let mut header = 0;
     for line in text.lines() {
         let Some((name, counters)) = line.split_once(':') else {
             header += 1;
             continue;
         };
-        if name.trim() == "lo" {
+        let name = name.trim();
+        if name == "lo" {
             continue;
         }
         let f: Vec<u64> = counters.split_whitespace().filter_map(|v| v.parse().ok()).collect();
         if f.len() < 16 {
             return None;
         }
-        rx += f[0];
-        tx += f[8];
-        any = true;
+        out.push(NetInterface { name: name.to_string(), rx_bytes: f[0], tx_bytes: f[8] });
     }
-    (header == 2).then_some(if any { (Some(rx), Some(tx)) } else { (None, None) })
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    (header == 2).then_some(out)
+}
+
+/// CFS counters of `cpu.stat`: v1 `nr_periods`, `nr_throttled`,
+/// `throttled_time` (ns); v2 the same with `throttled_usec`.
+fn parse_cfs(text: &str) -> (Option<u64>, Option<u64>, Option<u64>) {
+    let throttled_ns = keyed(text, "throttled_time").or_else(|| keyed(text, "throttled_usec").map(|us| us * 1000));
+    (keyed(text, "nr_periods"), keyed(text, "nr_throttled"), throttled_ns)
 }
 
 #[cfg(test)]

@@ -210,9 +210,16 @@ fn a_directory_that_does_not_name_the_container_is_never_used() {
 
 #[test]
 fn parsers_follow_the_kernel_formats() {
-    assert_eq!(parse_net_dev(NET_DEV), Some((Some(1500), Some(2250))));
+    let ifaces = parse_net_dev(NET_DEV).unwrap();
+    let named: Vec<_> = ifaces.iter().map(|i| (i.name.as_str(), i.rx_bytes, i.tx_bytes)).collect();
+    assert_eq!(named, [("eth0", 1000, 2000), ("eth1", 500, 250)]);
     let only_lo = NET_DEV.lines().take(3).collect::<Vec<_>>().join("\n");
-    assert_eq!(parse_net_dev(&only_lo), Some((None, None)), "no interface but lo: no counters");
+    assert_eq!(parse_net_dev(&only_lo), Some(vec![]), "no interface but lo");
+    assert_eq!(parse_cfs("nr_periods 10\nnr_throttled 2\nthrottled_time 5000\n"), (Some(10), Some(2), Some(5000)));
+    assert_eq!(
+        parse_cfs("usage_usec 1\nnr_periods 4\nnr_throttled 1\nthrottled_usec 7\n"),
+        (Some(4), Some(1), Some(7000))
+    );
     assert_eq!(parse_net_dev("garbage"), None);
     assert_eq!(parse_blkio_v1("Total 0\n"), None, "no device listed");
     assert_eq!(parse_io_stat_v2(""), (0, 0));

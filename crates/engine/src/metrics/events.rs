@@ -43,6 +43,12 @@ impl ContainerStatsManager {
     /// Applies one Docker event to the container it names, if watched.
     pub fn on_event(&self, host: &HostName, event: &EngineEvent) {
         let Ok(id) = ContainerId::parse(&event.id) else { return };
+        let action = event.action.split(':').next().unwrap_or_default().trim();
+        let key = (host.clone(), id.clone());
+        match action {
+            "destroy" => self.fleet.forget(&key),
+            _ => self.fleet.on_event(&key, action, event.time_nanos),
+        }
         let series = {
             let mut reg = lock(&self.registry);
             if event.action == "rename" {

@@ -33,6 +33,8 @@ pub struct FleetConfig {
     pub idle_timeout: Duration,
     /// How far back the sparkline goes.
     pub window: Duration,
+    /// Sample even when nobody has the list open (the Prometheus endpoint is on).
+    pub always_on: bool,
 }
 
 impl Default for FleetConfig {
@@ -42,6 +44,7 @@ impl Default for FleetConfig {
             max_rate: 5.0,
             idle_timeout: Duration::from_secs(600),
             window: Duration::from_secs(600),
+            always_on: false,
         }
     }
 }
@@ -97,6 +100,22 @@ struct Entry {
     latest: Option<FleetStats>,
     buckets: VecDeque<Bucket>,
     mem_limit: Option<u64>,
+    /// The latest sample as read, with its cumulative counters (for export).
+    raw: Option<RawStats>,
+    /// OOM kills seen in the events since Binnacle started.
+    oom_events: u64,
+    /// When the container last started, seconds since the epoch.
+    started_at_s: Option<f64>,
+}
+
+/// What the Prometheus export shows of one container: its latest sample,
+/// its OOM kills and when it started.
+#[derive(Debug, Clone)]
+pub struct ExportSample {
+    pub raw: RawStats,
+    pub mem_limit: Option<u64>,
+    pub oom_events: u64,
+    pub started_at_s: Option<f64>,
 }
 
 /// Every host's fleet numbers, and whether anyone looks.
@@ -133,9 +152,9 @@ impl Fleet {
         }
     }
 
-    /// Whether anyone looked within the idle timeout.
+    /// Whether anyone looked within the idle timeout (or the export is on).
     pub fn active(&self) -> bool {
-        lock(&self.last_view).is_some_and(|t| t.elapsed() < self.config.idle_timeout)
+        self.config.always_on || lock(&self.last_view).is_some_and(|t| t.elapsed() < self.config.idle_timeout)
     }
 
     /// Takes one sample of a container: `point` is given when it comes from
@@ -150,8 +169,10 @@ impl Fleet {
             // A stopped container's frame: nothing is current any more.
             e.base = None;
             e.latest = None;
+            e.raw = None;
             return;
         };
+        e.raw = Some(raw.clone());
         let interval_ms = self.config.interval.as_millis() as i64;
         let due = e.base.as_ref().and_then(|b| b.read_ms).is_none_or(|b| t_ms - b >= interval_ms * 19 / 20);
         // CPU of this very sample, for the bucket's maximum.
@@ -205,6 +226,47 @@ impl Fleet {
         e.latest = Some(latest);
     }
 
+    /// A lifecycle event: counts OOM kills, notes start times.
+    pub fn on_event(&self, key: &Key, action: &str, time_nanos: i64) {
+        let mut entries = lock(&self.entries);
+        match action {
+            "oom" => entries.entry(key.clone()).or_default().oom_events += 1,
+            "start" if time_nanos > 0 => {
+                entries.entry(key.clone()).or_default().started_at_s = Some(time_nanos as f64 / 1e9);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the container's start time is known.
+    pub fn knows_start(&self, key: &Key) -> bool {
+        lock(&self.entries).get(key).is_some_and(|e| e.started_at_s.is_some())
+    }
+
+    pub fn set_started_at(&self, key: &Key, started_at_s: f64) {
+        lock(&self.entries).entry(key.clone()).or_default().started_at_s = Some(started_at_s);
+    }
+
+    /// Every container's latest sample no older than its host's
+    /// `max_age_ms` at `now_ms`, for the export (nothing is asked of any engine).
+    pub fn export(&self, now_ms: i64, max_age_ms: impl Fn(&HostName) -> i64) -> Vec<(Key, ExportSample)> {
+        lock(&self.entries)
+            .iter()
+            .filter_map(|(k, e)| {
+                let raw = e.raw.as_ref()?;
+                (now_ms - raw.read_ms? <= max_age_ms(&k.0)).then(|| {
+                    let sample = ExportSample {
+                        raw: raw.clone(),
+                        mem_limit: e.mem_limit,
+                        oom_events: e.oom_events,
+                        started_at_s: e.started_at_s,
+                    };
+                    (k.clone(), sample)
+                })
+            })
+            .collect()
+    }
+
     /// Whether the fleet has a reading of the container to average from.
     pub fn has_base(&self, key: &Key) -> bool {
         lock(&self.entries).get(key).is_some_and(|e| e.base.is_some())
@@ -215,9 +277,24 @@ impl Fleet {
         lock(&self.entries).remove(key);
     }
 
-    /// Forgets the containers of `host` that are not in `keep`.
-    pub fn retain(&self, host: &HostName, keep: &std::collections::HashSet<ContainerId>) {
-        lock(&self.entries).retain(|(h, id), _| h != host || keep.contains(id));
+    /// Forgets the containers of `host` that are not in `existing`, and the
+    /// current numbers of those not `running` (their counts of OOM kills and
+    /// start times stay until they are removed).
+    pub fn retain(
+        &self,
+        host: &HostName,
+        existing: &std::collections::HashSet<ContainerId>,
+        running: &std::collections::HashSet<ContainerId>,
+    ) {
+        let mut entries = lock(&self.entries);
+        entries.retain(|(h, id), _| h != host || existing.contains(id));
+        for ((h, id), e) in entries.iter_mut() {
+            if h == host && !running.contains(id) {
+                e.base = None;
+                e.latest = None;
+                e.raw = None;
+            }
+        }
     }
 
     /// The numbers of one container, with its sparkline over the window

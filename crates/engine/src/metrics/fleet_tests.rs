@@ -73,6 +73,7 @@ impl ContainerEngine for FakeFleet {
                 fleet: None,
                 fleet_missing: None,
                 project: None,
+                labels: vec![],
             })
             .collect())
     }
@@ -222,4 +223,54 @@ async fn a_removed_container_leaves_the_list_and_the_fleet() {
     assert!(!asked.is_empty());
     let r = engine.requests.lock().unwrap();
     assert!(!r.iter().any(|(t, id)| id == &gone && t.duration_since(engine.start) > Duration::from_secs(20)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_the_export_on_every_container_is_sampled_without_anyone_looking() {
+    let engine = FakeFleet::new(10, "26.1.5");
+    let m = start(engine.clone(), FleetConfig { always_on: true, ..Default::default() });
+    // Nobody opens the list: the export alone keeps the numbers fresh.
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    let n = engine.requests_between(Duration::ZERO, Duration::from_secs(25)).len();
+    assert!(n >= 20, "{n} requests in 25 s");
+    let snapshot = m.export();
+    assert_eq!(snapshot.hosts.len(), 1);
+    assert_eq!(snapshot.hosts[0].containers.len(), 10, "every running container, with its sample");
+    let (c, sample) = &snapshot.hosts[0].containers[0];
+    assert_eq!(sample.raw.mem_usage, Some(64 << 20));
+    assert!(sample.raw.cpu_total_ns.is_some());
+    assert_eq!(c.state, ContainerState::Running);
+    // Past the idle timeout it goes on.
+    tokio::time::sleep(Duration::from_secs(900)).await;
+    assert!(!engine.requests_between(Duration::from_secs(900), Duration::from_secs(925)).is_empty());
+}
+
+#[test]
+fn the_export_leaves_out_stale_samples_and_keeps_oom_counts_across_a_stop() {
+    use std::collections::HashSet;
+    let fleet = super::fleet::Fleet::new(FleetConfig::default());
+    let host = HostName::parse("local").unwrap();
+    let id = ContainerId::parse(&format!("{:064x}", 7)).unwrap();
+    let key = (host.clone(), id.clone());
+    let raw = RawStats { read_ms: Some(1_000_000), cpu_total_ns: Some(5_000_000_000), ..Default::default() };
+    fleet.ingest(&key, &raw, None, Some(1 << 30));
+    fleet.on_event(&key, "oom", 0);
+    fleet.on_event(&key, "oom", 0);
+    fleet.on_event(&key, "start", 1_700_000_000_500_000_000);
+    fleet.on_event(&key, "die", 0);
+    let fresh = fleet.export(1_029_000, |_| 30_000);
+    assert_eq!(fresh.len(), 1);
+    let s = &fresh[0].1;
+    assert_eq!((s.oom_events, s.started_at_s, s.mem_limit), (2, Some(1_700_000_000.5), Some(1 << 30)));
+    assert!(fleet.export(1_031_000, |_| 30_000).is_empty(), "older than three intervals: left out");
+    // Stopped: no current numbers, but the OOM kills are remembered...
+    fleet.retain(&host, &HashSet::from([id.clone()]), &HashSet::new());
+    assert!(fleet.export(1_001_000, |_| 30_000).is_empty());
+    // ...and counted on when it runs again.
+    fleet.ingest(&key, &RawStats { read_ms: Some(2_000_000), ..raw.clone() }, None, None);
+    fleet.on_event(&key, "oom", 0);
+    assert_eq!(fleet.export(2_000_000, |_| 30_000)[0].1.oom_events, 3);
+    // Removed: forgotten.
+    fleet.retain(&host, &HashSet::new(), &HashSet::new());
+    assert!(fleet.export(2_000_000, |_| 30_000).is_empty());
 }

@@ -35,6 +35,21 @@ pub struct RawStats {
     /// A network rate (received, sent, bytes/s) measured elsewhere, for a
     /// sample without counters (cgroup files without a visible `/proc`).
     pub net_rate_bps: Option<(f32, f32)>,
+    /// The network counters per interface, when the source lists them (for export).
+    pub net_interfaces: Vec<NetInterface>,
+    /// CFS bandwidth control: periods, throttled periods and throttled time
+    /// (cumulative; meaningful only where a CPU limit exists).
+    pub cpu_periods: Option<u64>,
+    pub cpu_throttled_periods: Option<u64>,
+    pub cpu_throttled_ns: Option<u64>,
+}
+
+/// One network interface's cumulative counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetInterface {
+    pub name: String,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
 }
 
 /// The CPU counters of `precpu_stats`.
@@ -290,8 +305,7 @@ mod tests {
             blk_write_bytes: Some(0),
             pids: Some(3),
             memory_includes_cache: false,
-            pre_cpu: None,
-            net_rate_bps: None,
+            ..RawStats::default()
         }
     }
 

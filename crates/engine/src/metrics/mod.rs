@@ -13,6 +13,7 @@ mod collector;
 pub mod columns;
 mod config;
 mod events;
+pub mod export;
 pub mod fleet;
 #[cfg(test)]
 mod fleet_tests;

@@ -40,14 +40,11 @@ pub(crate) async fn pace(manager: Weak<ContainerStatsManager>, host: HostName, m
             }
             continue;
         }
-        let running: Vec<ContainerId> = m
-            .hosts
-            .cached_containers(&host)
-            .iter()
-            .filter(|c| c.state == ContainerState::Running)
-            .map(|c| c.id.clone())
-            .collect();
-        m.fleet.retain(&host, &running.iter().cloned().collect::<HashSet<_>>());
+        let listed = m.hosts.cached_containers(&host);
+        let running: Vec<ContainerId> =
+            listed.iter().filter(|c| c.state == ContainerState::Running).map(|c| c.id.clone()).collect();
+        let existing: HashSet<ContainerId> = listed.iter().map(|c| c.id.clone()).collect();
+        m.fleet.retain(&host, &existing, &running.iter().cloned().collect::<HashSet<_>>());
         let targets: Vec<ContainerId> = running.into_iter().filter(|id| !m.watched(&host, id)).collect();
         let interval = m.fleet.config.effective_interval(targets.len());
         let status = m.hosts.statuses().into_iter().find(|s| s.name == host);
@@ -55,6 +52,9 @@ pub(crate) async fn pace(manager: Weak<ContainerStatsManager>, host: HostName, m
         let pacing = Pacing::for_engine(podman, status.as_ref().and_then(|s| s.version.as_deref()));
         lock(&m.fleet.pace).insert(host.clone(), (interval, pacing));
         let round = tokio::time::Instant::now();
+        // Nothing to sample (or the list not read yet): look again soon,
+        // which costs no request.
+        let next = if targets.is_empty() { interval.min(Duration::from_secs(1)) } else { interval };
         let n = targets.len().max(1) as u32;
         let mut asks = tokio::task::JoinSet::new();
         for (i, id) in targets.into_iter().enumerate() {
@@ -71,7 +71,7 @@ pub(crate) async fn pace(manager: Weak<ContainerStatsManager>, host: HostName, m
         drop(m);
         while asks.join_next().await.is_some() {}
         tokio::select! {
-            _ = tokio::time::sleep_until(round + interval) => {}
+            _ = tokio::time::sleep_until(round + next) => {}
             _ = shutdown.changed() => return,
         }
     }
@@ -104,6 +104,16 @@ impl ContainerStatsManager {
                 });
                 let limit = limit.or_else(|| own_limit(&raw, self.hosts.statuses().iter().find(|s| &s.name == host)));
                 self.fleet.ingest(&key, &raw, None, limit);
+                // The export says when each container started: once per container
+                // started before Binnacle (later starts come with their event).
+                if self.fleet.config.always_on && raw.read_ms.is_some() && !self.fleet.knows_start(&key) {
+                    let timeout = self.config().request_timeout;
+                    if let Ok(Ok(details)) = tokio::time::timeout(timeout, engine.inspect_container(id)).await
+                        && let Some(ms) = details.started_at.as_deref().and_then(super::formulas::parse_rfc3339_ms)
+                    {
+                        self.fleet.set_started_at(&key, ms as f64 / 1000.0);
+                    }
+                }
             }
             Ok(Err(EngineError::NotFound)) => self.fleet.forget(&key),
             Ok(Err(e)) => tracing::debug!(%host, %id, error = %e, "fleet: stats sample failed"),
