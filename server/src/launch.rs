@@ -22,6 +22,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::auth::{self, Auth, AuthMode};
 use crate::health::healthz;
 use crate::http::{base_path, errors, guard};
+use crate::prometheus::{self, Prometheus};
 use crate::settings::Settings;
 
 /// Everything a request handler may need.
@@ -35,6 +36,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Host names that reach this Binnacle (checked in `none` auth mode).
     pub allowed_hosts: Arc<guard::AllowedHosts>,
+    /// `GET /metrics`, when `BINNACLE_PROMETHEUS=on`.
+    pub prometheus: Option<Arc<Prometheus>>,
 }
 
 /// A started Binnacle: its state and its background work.
@@ -77,7 +80,12 @@ impl Binnacle {
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         hosts.spawn_supervisors(settings.engine_check_interval, stop_rx.clone());
         let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());
+        let prometheus = Prometheus::from_settings(settings, metrics.clone())?.map(Arc::new);
         metrics.spawn_background(stop_rx);
+        if let Some(p) = &prometheus {
+            let at = p.listen.map_or_else(|| "the main listener".to_string(), |a| a.to_string());
+            tracing::info!(%at, "Prometheus endpoint on: the list's numbers are sampled all the time");
+        }
         if settings.read_only {
             tracing::info!("read-only mode: container actions are refused");
         }
@@ -88,6 +96,7 @@ impl Binnacle {
             read_only: settings.read_only,
             auth,
             allowed_hosts: Arc::new(guard::AllowedHosts { extra: settings.allowed_hosts.0.clone() }),
+            prometheus,
         };
         Ok(Binnacle { state, stop })
     }
@@ -103,9 +112,31 @@ impl Binnacle {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = self.router();
+        // `/metrics` on its own port, when asked: stops with the main one.
+        let mut stopped = self.stop.subscribe();
+        let scrape_server = match self.state.prometheus.clone().and_then(|p| p.listen.map(|a| (p, a))) {
+            Some((p, address)) => {
+                let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("cannot listen on BINNACLE_PROMETHEUS_LISTEN={address}: {e}"))
+                })?;
+                tracing::info!(%address, "Prometheus endpoint listening on http://{address}/metrics");
+                let app = prometheus_router(p);
+                Some(tokio::spawn(async move {
+                    let until_stopped = async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    };
+                    axum::serve(listener, app).with_graceful_shutdown(until_stopped).await
+                }))
+            }
+            None => None,
+        };
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
+        if let Some(task) = scrape_server {
+            let _ = self.stop.send(true);
+            let _ = task.await;
+        }
         self.shutdown();
         served
     }
@@ -154,6 +185,10 @@ pub fn router(state: AppState) -> Router {
         // Bodies are read (and bounded) only for those who may send them.
         .layer(axum::middleware::from_fn(guard::limit_body))
         .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth));
+    // Outside the session check: Prometheus shows its bearer token instead.
+    if let Some(p) = state.prometheus.clone().filter(|p| p.listen.is_none()) {
+        app = app.route(&format!("{base}/metrics"), get(prometheus::scrape).with_state(p));
+    }
     if none_mode {
         app = app.layer(axum::middleware::from_fn_with_state(allowed_hosts, guard::loopback_host_only));
     }
@@ -170,6 +205,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // Metrics pages, the wasm and the CSS shrink 3-5x on the wire.
         .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(axum::middleware::from_fn(count_request))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<axum::body::Body>| {
@@ -184,6 +220,21 @@ pub fn router(state: AppState) -> Router {
         return app;
     }
     Router::new().fallback_service(app).layer(axum::middleware::from_fn(base_path::strip_base_path))
+}
+
+/// `/metrics` alone, for `BINNACLE_PROMETHEUS_LISTEN`.
+fn prometheus_router(p: Arc<Prometheus>) -> Router {
+    Router::new()
+        .route("/metrics", get(prometheus::scrape).with_state(p))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(axum::middleware::from_fn(count_request))
+}
+
+/// Counts answered requests for `binnacle_http_requests_total`.
+async fn count_request(req: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let res = next.run(req).await;
+    prometheus::HTTP_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    res
 }
 
 /// Resolves on SIGTERM or SIGINT.

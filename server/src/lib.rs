@@ -7,6 +7,7 @@ mod health;
 pub mod hosts_config;
 pub mod http;
 mod launch;
+pub mod prometheus;
 pub mod settings;
 
 pub use launch::{AppState, Binnacle, router, shutdown_signal};

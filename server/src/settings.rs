@@ -163,6 +163,37 @@ pub struct Settings {
     #[arg(long, env = "BINNACLE_PROC_ROOT", value_name = "BINNACLE_PROC_ROOT", default_value = "/proc")]
     pub proc_root: std::path::PathBuf,
 
+    /// `on` serves `GET /metrics` for Prometheus (OpenMetrics text); the
+    /// list's numbers are then sampled all the time.
+    #[arg(long, env = "BINNACLE_PROMETHEUS", value_name = "BINNACLE_PROMETHEUS", value_enum, default_value = "off")]
+    pub prometheus: OnOff,
+
+    /// The bearer token Prometheus sends (`Authorization: Bearer ...`).
+    #[arg(long, env = "BINNACLE_PROMETHEUS_TOKEN", value_name = "BINNACLE_PROMETHEUS_TOKEN", hide_env_values = true,
+          value_parser = parse_secret)]
+    pub prometheus_token: Option<SecretString>,
+
+    /// A file holding the bearer token (e.g. a Docker secret); read at start-up.
+    #[arg(long, env = "BINNACLE_PROMETHEUS_TOKEN_FILE", value_name = "BINNACLE_PROMETHEUS_TOKEN_FILE")]
+    pub prometheus_token_file: Option<std::path::PathBuf>,
+
+    /// Serve `/metrics` on this address instead of the main one (for setups
+    /// that firewall by port); empty: on the main listener.
+    #[arg(long, env = "BINNACLE_PROMETHEUS_LISTEN", value_name = "BINNACLE_PROMETHEUS_LISTEN")]
+    pub prometheus_listen: Option<SocketAddr>,
+
+    /// Docker labels exported as `container_label_<name>` (comma-separated
+    /// keys, e.g. `com.docker.compose.project,com.docker.compose.service`);
+    /// no others, and never environment variables.
+    #[arg(long, env = "BINNACLE_PROMETHEUS_LABELS", value_name = "BINNACLE_PROMETHEUS_LABELS", default_value = "")]
+    pub prometheus_labels: String,
+
+    /// At most this many series in one scrape; containers beyond it are
+    /// left out and `binnacle_prometheus_truncated_containers` says how many.
+    #[arg(long, env = "BINNACLE_PROMETHEUS_MAX_SERIES", value_name = "BINNACLE_PROMETHEUS_MAX_SERIES",
+          default_value = "20000", value_parser = clap::value_parser!(u32).range(100..=10_000_000))]
+    pub prometheus_max_series: u32,
+
     /// How often browsers poll for new points (default: the metrics interval).
     #[arg(long, env = "BINNACLE_CLIENT_POLL_INTERVAL", value_name = "BINNACLE_CLIENT_POLL_INTERVAL",
           value_parser = parse_duration)]
@@ -184,6 +215,13 @@ pub struct Settings {
     /// RUST_LOG when set, else `info`.
     #[arg(long, env = "BINNACLE_LOG", value_name = "BINNACLE_LOG")]
     pub log: Option<String>,
+}
+
+/// An on/off switch.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 /// `BINNACLE_STATS_SOURCE`.
@@ -332,6 +370,7 @@ impl Settings {
                 interval: self.fleet_interval,
                 max_rate: self.fleet_max_rate,
                 idle_timeout: self.fleet_idle_timeout,
+                always_on: self.prometheus == OnOff::On,
                 ..Default::default()
             },
         }
