@@ -77,6 +77,13 @@ const server = spawn(bin, [], {
   stdio: 'ignore',
 });
 for (let i = 0; i < 100; i++) { try { await health(); break; } catch { await sleep(100); } }
+// A failure half-way leaves nothing running behind it.
+let cleaned = false;
+process.on('exit', () => {
+  if (cleaned) return;
+  try { server.kill(); } catch {}
+  try { docker('rm', '-f', ...ids); } catch {}
+});
 
 const rows = [];
 async function phase(label, run) {
@@ -97,7 +104,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
 });
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-await page.goto(`http://127.0.0.1:${PORT}/`);
+// Every container on one page (the list shows 100 rows a page by default).
+await page.goto(`http://127.0.0.1:${PORT}/?per_page=${Math.min(500, Math.max(100, N))}`);
 await page.waitForSelector('body[data-hydrated="true"]');
 const t0 = Date.now();
 // Until every running container shows memory, then CPU.
@@ -128,6 +136,7 @@ await phase('(d) the list closed, past the idle timeout', hold);
 
 server.kill();
 docker('rm', '-f', ...ids);
+cleaned = true;
 
 const pct = (s, t) => `${((s / t) * 100).toFixed(2)} %`;
 console.log(`| phase | daemon CPU | Binnacle CPU | Binnacle RSS | samples taken by Binnacle | docker CLI CPU |`);

@@ -120,7 +120,7 @@ impl Binnacle {
                     std::io::Error::new(e.kind(), format!("cannot listen on BINNACLE_PROMETHEUS_LISTEN={address}: {e}"))
                 })?;
                 tracing::info!(%address, "Prometheus endpoint listening on http://{address}/metrics");
-                let app = prometheus_router(p);
+                let app = prometheus_router(p, self.state.allowed_hosts.clone());
                 Some(tokio::spawn(async move {
                     let until_stopped = async move {
                         let _ = stopped.wait_for(|s| *s).await;
@@ -222,12 +222,16 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(app).layer(axum::middleware::from_fn(base_path::strip_base_path))
 }
 
-/// `/metrics` alone, for `BINNACLE_PROMETHEUS_LISTEN`.
-fn prometheus_router(p: Arc<Prometheus>) -> Router {
-    Router::new()
-        .route("/metrics", get(prometheus::scrape).with_state(p))
-        .layer(CompressionLayer::new().gzip(true))
-        .layer(axum::middleware::from_fn(count_request))
+/// `/metrics` alone, for `BINNACLE_PROMETHEUS_LISTEN`. Without a token
+/// (`none` auth on loopback) only loopback host names may ask, as on the
+/// main listener, so no web page can read it by DNS rebinding.
+fn prometheus_router(p: Arc<Prometheus>, allowed_hosts: Arc<guard::AllowedHosts>) -> Router {
+    let open = !p.has_token();
+    let mut app = Router::new().route("/metrics", get(prometheus::scrape).with_state(p));
+    if open {
+        app = app.layer(axum::middleware::from_fn_with_state(allowed_hosts, guard::loopback_host_only));
+    }
+    app.layer(CompressionLayer::new().gzip(true)).layer(axum::middleware::from_fn(count_request))
 }
 
 /// Counts answered requests for `binnacle_http_requests_total`.

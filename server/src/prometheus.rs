@@ -21,6 +21,7 @@ use engine::metrics::fleet::ExportSample;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelValue, LabelValueEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use wire::ContainerSummary;
 
@@ -74,13 +75,7 @@ impl Prometheus {
                     .into(),
             );
         }
-        let labels = settings
-            .prometheus_labels
-            .split(',')
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(|k| (k.to_string(), format!("container_label_{}", sanitize(k))))
-            .collect();
+        let labels = whitelist(&settings.prometheus_labels)?;
         Ok(Some(Prometheus {
             token,
             labels,
@@ -90,15 +85,25 @@ impl Prometheus {
         }))
     }
 
-    /// `Authorization: Bearer <token>`, compared in constant time.
+    /// `Authorization: Bearer <token>` (the scheme in any case), compared
+    /// in constant time: digests of both sides, so not even the token's
+    /// length shows in the time taken.
     fn authorized(&self, headers: &HeaderMap) -> bool {
         let Some(token) = &self.token else { return true };
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
             .unwrap_or_default();
-        bool::from(given.as_bytes().ct_eq(token.expose_secret().as_bytes()))
+        let digest = |t: &str| Sha256::digest(t.as_bytes());
+        bool::from(digest(given).ct_eq(&digest(token.expose_secret())))
+    }
+
+    /// Whether a bearer token is asked for.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
     }
 
     pub fn render(&self) -> String {
@@ -161,6 +166,26 @@ pub fn classic(openmetrics: &str) -> String {
     out
 }
 
+/// `BINNACLE_PROMETHEUS_LABELS`: each key once, with its label name; two
+/// keys that would share a name (`a.b` and `a-b`) are refused, since a
+/// series with a label twice fails the whole scrape.
+fn whitelist(keys: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for key in keys.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        let label = format!("container_label_{}", sanitize(key));
+        match out.iter().find(|(_, l)| *l == label) {
+            Some((k, _)) if k == key => {}
+            Some((k, _)) => {
+                return Err(format!(
+                    "error: invalid value for BINNACLE_PROMETHEUS_LABELS: `{k}` and `{key}` would both be `{label}`"
+                ));
+            }
+            None => out.push((key.to_string(), label)),
+        }
+    }
+    Ok(out)
+}
+
 /// A label name from a Docker label key: what Prometheus allows, `_` for the rest.
 fn sanitize(key: &str) -> String {
     key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
@@ -214,7 +239,9 @@ fn labels_of<'a>(host: &'a ExportHost, c: &'a ContainerSummary, extra: &'a [(Str
 /// Series a container adds to a scrape.
 fn series_of(row: &Row) -> usize {
     let r = &row.sample.raw;
-    8 + usize::from(row.sample.mem_limit.is_some())
+    // cpu usage, memory usage and working set, fs reads and writes, OOM
+    // events, last seen: always.
+    7 + usize::from(row.sample.mem_limit.is_some())
         + usize::from(row.sample.started_at_s.is_some())
         + usize::from(r.pids.is_some())
         + 2 * r.net_interfaces.len()
@@ -324,7 +351,7 @@ fn encode(
     {
         let mut m = enc.encode_descriptor(
             "container_cpu_usage_seconds",
-            "Cumulative CPU time consumed, seconds (cpu=\"total\": all CPUs).",
+            "Cumulative CPU time consumed, seconds (cpu total: all CPUs).",
             None,
             Counter,
         )?;
@@ -640,6 +667,13 @@ mod tests {
         assert!(text.contains("# TYPE container_memory_usage_bytes gauge\n"));
         assert!(text.contains("name=\"# TYPE x counter\""));
         assert!(!text.contains("# EOF"));
+    }
+
+    #[test]
+    fn whitelisted_keys_that_would_share_a_label_are_refused() {
+        assert_eq!(whitelist(" a.b , a.b,c ").unwrap().len(), 2, "the same key twice is one label");
+        let err = whitelist("a.b,a-b").unwrap_err();
+        assert!(err.contains("BINNACLE_PROMETHEUS_LABELS") && err.contains("container_label_a_b"), "{err}");
     }
 
     #[test]

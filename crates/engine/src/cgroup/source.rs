@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use wire::{ContainerAction, ContainerDetails, ContainerId, ContainerSummary};
 
 use super::{CgroupFs, CgroupHint, ContainerCgroup};
-use crate::metrics::formulas::{PreCpu, RawStats};
+use crate::metrics::formulas::{NetInterface, PreCpu, RawStats};
 use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, HostInfo};
 
 /// A container not found is looked for again after this long (or at its next start).
@@ -62,6 +62,8 @@ struct Located {
 pub(super) struct NetFromApi {
     last: Option<(i64, u64, u64)>,
     rate: Option<(f32, f32)>,
+    /// The API's per-interface counters of that last answer (for export).
+    interfaces: Vec<NetInterface>,
     pub(super) asked: Option<Instant>,
 }
 
@@ -160,7 +162,7 @@ impl CgroupEngine {
                     }
                 }
                 if located.net_from_api {
-                    raw.net_rate_bps = self.net_rate(id);
+                    (raw.net_rate_bps, raw.net_interfaces) = self.net_rate(id);
                 }
                 Some(raw)
             }
@@ -172,9 +174,10 @@ impl CgroupEngine {
         }
     }
 
-    /// The last network rate from the API, asking again (in the background)
-    /// when the last ask is older than `net_every`.
-    fn net_rate(&self, id: &ContainerId) -> Option<(f32, f32)> {
+    /// The last network rate from the API, with its per-interface
+    /// counters, asking again (in the background) when the last ask is
+    /// older than `net_every`.
+    fn net_rate(&self, id: &ContainerId) -> (Option<(f32, f32)>, Vec<NetInterface>) {
         let mut all = lock(&self.net);
         let entry = all.entry(id.clone()).or_default();
         if entry.asked.is_none_or(|t| t.elapsed() >= self.net_every) {
@@ -196,9 +199,10 @@ impl CgroupEngine {
                         .then(|| (((rx - rx0) as f64 / s) as f32, ((tx - tx0) as f64 / s) as f32));
                 }
                 e.last = Some((t, rx, tx));
+                e.interfaces = raw.net_interfaces;
             });
         }
-        entry.rate
+        (entry.rate, entry.interfaces.clone())
     }
 }
 

@@ -102,8 +102,14 @@ struct Entry {
     mem_limit: Option<u64>,
     /// The latest sample as read, with its cumulative counters (for export).
     raw: Option<RawStats>,
-    /// OOM kills seen in the events since Binnacle started.
+    /// When `raw` arrived, on this machine's clock (a remote engine's
+    /// clock may be off).
+    received_ms: i64,
+    /// OOM kills seen in the events since Binnacle started, and the time
+    /// of the last one (an events stream resumed after a drop repeats the
+    /// last second).
     oom_events: u64,
+    last_oom_nanos: i64,
     /// When the container last started, seconds since the epoch.
     started_at_s: Option<f64>,
 }
@@ -172,7 +178,13 @@ impl Fleet {
             e.raw = None;
             return;
         };
-        e.raw = Some(raw.clone());
+        // A late answer (another reader's request that came back after a
+        // newer one) never replaces a newer sample: exported counters only
+        // go back when the container restarts.
+        if e.raw.as_ref().and_then(|r| r.read_ms).is_none_or(|previous| t_ms >= previous) {
+            e.raw = Some(raw.clone());
+            e.received_ms = super::series::now_ms();
+        }
         let interval_ms = self.config.interval.as_millis() as i64;
         let due = e.base.as_ref().and_then(|b| b.read_ms).is_none_or(|b| t_ms - b >= interval_ms * 19 / 20);
         // CPU of this very sample, for the bucket's maximum.
@@ -230,7 +242,13 @@ impl Fleet {
     pub fn on_event(&self, key: &Key, action: &str, time_nanos: i64) {
         let mut entries = lock(&self.entries);
         match action {
-            "oom" => entries.entry(key.clone()).or_default().oom_events += 1,
+            "oom" => {
+                let e = entries.entry(key.clone()).or_default();
+                if time_nanos <= 0 || time_nanos > e.last_oom_nanos {
+                    e.oom_events += 1;
+                    e.last_oom_nanos = e.last_oom_nanos.max(time_nanos);
+                }
+            }
             "start" if time_nanos > 0 => {
                 entries.entry(key.clone()).or_default().started_at_s = Some(time_nanos as f64 / 1e9);
             }
@@ -247,14 +265,15 @@ impl Fleet {
         lock(&self.entries).entry(key.clone()).or_default().started_at_s = Some(started_at_s);
     }
 
-    /// Every container's latest sample no older than its host's
-    /// `max_age_ms` at `now_ms`, for the export (nothing is asked of any engine).
+    /// Every container's latest sample received no longer than its host's
+    /// `max_age_ms` before `now_ms` (this machine's clock), for the export
+    /// (nothing is asked of any engine).
     pub fn export(&self, now_ms: i64, max_age_ms: impl Fn(&HostName) -> i64) -> Vec<(Key, ExportSample)> {
         lock(&self.entries)
             .iter()
             .filter_map(|(k, e)| {
                 let raw = e.raw.as_ref()?;
-                (now_ms - raw.read_ms? <= max_age_ms(&k.0)).then(|| {
+                (now_ms - e.received_ms <= max_age_ms(&k.0)).then(|| {
                     let sample = ExportSample {
                         raw: raw.clone(),
                         mem_limit: e.mem_limit,

@@ -252,25 +252,35 @@ fn the_export_leaves_out_stale_samples_and_keeps_oom_counts_across_a_stop() {
     let host = HostName::parse("local").unwrap();
     let id = ContainerId::parse(&format!("{:064x}", 7)).unwrap();
     let key = (host.clone(), id.clone());
-    let raw = RawStats { read_ms: Some(1_000_000), cpu_total_ns: Some(5_000_000_000), ..Default::default() };
+    // The engine's clock is an hour off: age is by this machine's clock.
+    let t0 = super::series::now_ms();
+    let raw = RawStats { read_ms: Some(t0 - 3_600_000), cpu_total_ns: Some(5_000_000_000), ..Default::default() };
     fleet.ingest(&key, &raw, None, Some(1 << 30));
-    fleet.on_event(&key, "oom", 0);
-    fleet.on_event(&key, "oom", 0);
+    fleet.on_event(&key, "oom", 1_700_000_000_000_000_000);
+    fleet.on_event(&key, "oom", 1_700_000_001_000_000_000);
+    // An events stream resumed after a drop repeats its last second.
+    fleet.on_event(&key, "oom", 1_700_000_001_000_000_000);
     fleet.on_event(&key, "start", 1_700_000_000_500_000_000);
     fleet.on_event(&key, "die", 0);
-    let fresh = fleet.export(1_029_000, |_| 30_000);
+    let fresh = fleet.export(t0 + 29_000, |_| 30_000);
     assert_eq!(fresh.len(), 1);
     let s = &fresh[0].1;
     assert_eq!((s.oom_events, s.started_at_s, s.mem_limit), (2, Some(1_700_000_000.5), Some(1 << 30)));
-    assert!(fleet.export(1_031_000, |_| 30_000).is_empty(), "older than three intervals: left out");
+    assert!(fleet.export(t0 + 32_000, |_| 30_000).is_empty(), "older than three intervals: left out");
+    // A late answer older than the sample held does not replace it.
+    let late = RawStats { read_ms: Some(t0 - 3_601_000), cpu_total_ns: Some(4_000_000_000), ..Default::default() };
+    fleet.ingest(&key, &late, None, None);
+    assert_eq!(fleet.export(t0, |_| 30_000)[0].1.raw.cpu_total_ns, Some(5_000_000_000));
     // Stopped: no current numbers, but the OOM kills are remembered...
     fleet.retain(&host, &HashSet::from([id.clone()]), &HashSet::new());
-    assert!(fleet.export(1_001_000, |_| 30_000).is_empty());
-    // ...and counted on when it runs again.
-    fleet.ingest(&key, &RawStats { read_ms: Some(2_000_000), ..raw.clone() }, None, None);
-    fleet.on_event(&key, "oom", 0);
-    assert_eq!(fleet.export(2_000_000, |_| 30_000)[0].1.oom_events, 3);
+    assert!(fleet.export(t0, |_| 30_000).is_empty());
+    // ...and counted on when it runs again (a restart's counters start over).
+    let restarted = RawStats { read_ms: Some(t0 - 3_500_000), cpu_total_ns: Some(1_000), ..Default::default() };
+    fleet.ingest(&key, &restarted, None, None);
+    fleet.on_event(&key, "oom", 1_700_000_100_000_000_000);
+    let again = fleet.export(t0, |_| 30_000);
+    assert_eq!((again[0].1.oom_events, again[0].1.raw.cpu_total_ns), (3, Some(1_000)));
     // Removed: forgotten.
     fleet.retain(&host, &HashSet::new(), &HashSet::new());
-    assert!(fleet.export(2_000_000, |_| 30_000).is_empty());
+    assert!(fleet.export(t0, |_| 30_000).is_empty());
 }
