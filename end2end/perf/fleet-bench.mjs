@@ -68,6 +68,8 @@ for (let i = 0; i < N; i++) {
 }
 await sleep(5000);
 
+// A Binnacle left on this port by an earlier run would be measured instead.
+if (await health().then(() => true, () => false)) throw new Error(`port ${PORT} is taken: stop the Binnacle on it`);
 const server = spawn(bin, [], {
   env: {
     ...env, LEPTOS_SITE_ROOT: site, LEPTOS_ENV: 'PROD', BINNACLE_AUTH: 'none', BINNACLE_LISTEN: `127.0.0.1:${PORT}`,
@@ -77,6 +79,7 @@ const server = spawn(bin, [], {
   stdio: 'ignore',
 });
 for (let i = 0; i < 100; i++) { try { await health(); break; } catch { await sleep(100); } }
+if (server.exitCode !== null) throw new Error('Binnacle exited at start');
 // A failure half-way leaves nothing running behind it.
 let cleaned = false;
 process.on('exit', () => {

@@ -41,6 +41,8 @@ const server = spawn(bin, [], {
 });
 const base = `http://127.0.0.1:${PORT}`;
 for (let i = 0; i < 100; i++) { try { await fetch(`${base}/healthz`); break; } catch { await sleep(100); } }
+if (server.exitCode !== null) throw new Error(`Binnacle exited at start (is port ${PORT} taken?)`);
+process.on('exit', () => { try { server.kill(); } catch {} });
 
 async function timed(path, init) {
   const t0 = performance.now();
