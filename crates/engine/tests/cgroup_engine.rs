@@ -3,8 +3,9 @@
 //! fallback when a container stops or goes. Labelled busybox containers
 //! (`binnacle.test=cgroup`); tests take turns so CPU figures do not compete.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -13,48 +14,11 @@ use engine::BollardEngine;
 use engine::cgroup::{CgroupEngine, CgroupFs};
 use engine::metrics::formulas::{Outcome, RawStats, compute, memory_used};
 use engine::port::{ContainerEngine, EngineError};
-use wire::{ContainerId, HostName};
+use wire::HostName;
+
+use support::{TestContainer, docker};
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("docker CLI");
-    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-struct TestContainer(String);
-
-impl TestContainer {
-    fn run(tag: &str, script: &str) -> TestContainer {
-        let image = std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into());
-        let name = format!("binnacle-cgroup-{tag}-{}", std::process::id());
-        let id = docker(&[
-            "run",
-            "-d",
-            "--label",
-            "binnacle.test=cgroup",
-            "--stop-timeout",
-            "2",
-            "--name",
-            &name,
-            &image,
-            "sh",
-            "-c",
-            script,
-        ]);
-        TestContainer(id)
-    }
-    fn id(&self) -> ContainerId {
-        ContainerId::parse(&self.0).unwrap()
-    }
-}
-
-impl Drop for TestContainer {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
-    }
-}
 
 /// The system's engine through the API, and the same with cgroup files.
 fn sources() -> Option<(Arc<dyn ContainerEngine>, Arc<CgroupEngine>)> {
@@ -77,6 +41,9 @@ fn cpu(a: &RawStats, b: &RawStats) -> f64 {
 
 const BURN: &str = "trap 'exit 0' TERM; while true; do :; done";
 const IDLE: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
+/// Idle without a `sleep` coming and going each second (its few KiB and
+/// one PID would differ between two reads a moment apart).
+const STILL: &str = "trap 'exit 0' TERM; sleep 3600 & wait";
 /// Grows by about 4 MB every 4 s, to about 60 MB.
 const GROW: &str = "trap 'exit 0' TERM; x=''; i=0; while true; do \
     if [ $i -lt 15 ]; then x=\"$x$(head -c 4000000 /dev/zero | tr '\\0' x)\"; i=$((i+1)); fi; sleep 4; done";
@@ -85,9 +52,9 @@ const GROW: &str = "trap 'exit 0' TERM; x=''; i=0; while true; do \
 async fn cgroup_files_agree_with_the_engine_api() {
     let _turn = TURN.lock().await;
     let Some((api, files)) = sources() else { return };
-    let busy = TestContainer::run("busy", BURN);
-    let growing = TestContainer::run("grow", GROW);
-    let idle = TestContainer::run("idle", IDLE);
+    let busy = TestContainer::run("cgroup", "busy", BURN);
+    let growing = TestContainer::run("cgroup", "grow", GROW);
+    let idle = TestContainer::run("cgroup", "idle", STILL);
     tokio::time::sleep(Duration::from_secs(6)).await;
     for (label, c) in [("busy", &busy), ("growing", &growing), ("idle", &idle)] {
         // The same window for both: an API sample (stamped when the daemon
@@ -131,7 +98,7 @@ async fn cgroup_files_agree_with_the_engine_api() {
 async fn a_stopped_or_removed_container_falls_back_to_the_api() {
     let _turn = TURN.lock().await;
     let Some((_, files)) = sources() else { return };
-    let c = TestContainer::run("stop", IDLE);
+    let c = TestContainer::run("cgroup", "stop", IDLE);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let running = files.stats_once(&c.id()).await.unwrap();
     assert!(running.read_ms.is_some() && running.mem_usage.is_some());

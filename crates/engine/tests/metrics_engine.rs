@@ -2,7 +2,8 @@
 //! containers (`binnacle.test=metrics`). Tests take turns: CPU figures are
 //! only meaningful when containers do not compete for this machine's cores.
 
-use std::process::Command;
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,49 +11,9 @@ use engine::{BollardEngine, ContainerStatsManager, Hosts, MetricsConfig};
 use wire::{ContainerId, HostName};
 use wire::{MarkerKind, MetricsPage, RunState};
 
+use support::{TestContainer, docker, image};
+
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn image() -> String {
-    std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into())
-}
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("docker CLI");
-    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-struct TestContainer(String);
-
-impl TestContainer {
-    fn run(tag: &str, script: &str) -> TestContainer {
-        let name = format!("binnacle-metrics-{tag}-{}", std::process::id());
-        let id = docker(&[
-            "run",
-            "-d",
-            "--label",
-            "binnacle.test=metrics",
-            "--stop-timeout",
-            "2",
-            "--name",
-            &name,
-            &image(),
-            "sh",
-            "-c",
-            script,
-        ]);
-        TestContainer(id)
-    }
-    fn id(&self) -> ContainerId {
-        ContainerId::parse(&self.0).unwrap()
-    }
-}
-
-impl Drop for TestContainer {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
-    }
-}
 
 const BURN: &str = "trap 'exit 0' TERM; while true; do :; done";
 const IDLE: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
@@ -98,7 +59,7 @@ fn last_cpu(p: &MetricsPage) -> Option<f32> {
 #[tokio::test]
 async fn a_cpu_burning_container_reads_about_one_core_within_5_seconds() {
     let _turn = TURN.lock().await;
-    let c = TestContainer::run("burn", BURN);
+    let c = TestContainer::run("metrics", "burn", BURN);
     let m = manager();
     let (page, took) =
         until(&m, &c, Duration::from_secs(5), |p| last_cpu(p).is_some_and(|cpu| (90.0..=110.0).contains(&cpu))).await;
@@ -112,6 +73,7 @@ async fn memory_matches_docker_stats_within_5_percent() {
     let _turn = TURN.lock().await;
     // Grows to ~20 MB, then holds it.
     let c = TestContainer::run(
+        "metrics",
         "mem",
         "trap 'exit 0' TERM; x=$(head -c 20000000 /dev/zero | tr '\\0' x); while true; do sleep 1; done",
     );
@@ -147,7 +109,7 @@ fn parse_size(s: &str) -> f64 {
 #[tokio::test]
 async fn stop_and_start_pause_and_resume_collection_with_markers() {
     let _turn = TURN.lock().await;
-    let c = TestContainer::run("cycle", IDLE);
+    let c = TestContainer::run("metrics", "cycle", IDLE);
     let m = manager();
     let (before, _) = until(&m, &c, Duration::from_secs(10), |p| p.points.len() >= 2).await;
     assert!(before.points.len() >= 2);
@@ -178,7 +140,7 @@ async fn stop_and_start_pause_and_resume_collection_with_markers() {
 #[tokio::test]
 async fn a_removed_container_is_reported_removed_with_its_history() {
     let _turn = TURN.lock().await;
-    let c = TestContainer::run("rm", IDLE);
+    let c = TestContainer::run("metrics", "rm", IDLE);
     let m = manager();
     let (before, _) = until(&m, &c, Duration::from_secs(10), |p| p.points.len() >= 2).await;
     docker(&["rm", "-f", &c.0]);
@@ -255,7 +217,7 @@ async fn a_name_means_the_container_that_has_it_now() {
 #[tokio::test]
 async fn every_run_of_two_seconds_in_a_restart_loop_leaves_a_point() {
     let _turn = TURN.lock().await;
-    let c = TestContainer::run("loop", "sleep 2");
+    let c = TestContainer::run("metrics", "loop", "sleep 2");
     // `--restart` cannot be passed through `run`: set it afterwards.
     docker(&["update", "--restart", "always", &c.0]);
     docker(&["start", &c.0]);
@@ -294,8 +256,9 @@ async fn every_run_of_two_seconds_in_a_restart_loop_leaves_a_point() {
 #[tokio::test]
 async fn the_lists_numbers_agree_with_docker_stats() {
     let _turn = TURN.lock().await;
-    let busy = TestContainer::run("fleet-busy", BURN);
+    let busy = TestContainer::run("metrics", "fleet-busy", BURN);
     let heavy = TestContainer::run(
+        "metrics",
         "fleet-mem",
         "trap 'exit 0' TERM; x=$(head -c 30000000 /dev/zero | tr '\\0' x); while true; do sleep 1; done",
     );
