@@ -87,18 +87,24 @@ deps-test: apt-test rust-tools wasm-opt e2e-deps
 # An existing engine is used as is. With none, as root on Debian: install
 # docker.io and start dockerd in the background.
 engine:
-	@if docker info >/dev/null 2>&1; then exit 0; fi; \
+	@if timeout 30 docker info >/dev/null 2>&1; then exit 0; fi; \
+	if [ -f "$(ENGINE_MARK)" ] && [ -f /var/run/docker.pid ] && kill -0 "$$(cat /var/run/docker.pid)" 2>/dev/null; then \
+	  echo "==> the dockerd this Makefile started does not answer: restarting it"; \
+	  pid=$$(cat /var/run/docker.pid); kill "$$pid"; kill -CONT "$$pid" 2>/dev/null; \
+	  for i in $$(seq 1 20); do kill -0 "$$pid" 2>/dev/null || break; sleep 1; done; \
+	  kill -9 "$$pid" 2>/dev/null || true; pkill -9 -f "^containerd --config /var/run/docker/containerd/containerd.toml" || true; sleep 1; \
+	fi; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
 	  echo "error: no Docker engine answers (docker info failed). Start one, or set DOCKER_HOST."; exit 1; fi; \
 	if ! command -v dockerd >/dev/null; then \
 	  echo "==> installing docker.io (about a minute)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null; fi; \
-	if docker info >/dev/null 2>&1; then exit 0; fi; \
+	if timeout 30 docker info >/dev/null 2>&1; then exit 0; fi; \
 	echo "==> starting dockerd in the background (log: /var/log/binnacle-dockerd.log)"; \
 	mkdir -p "$(CACHE_DIR)"; \
 	nohup dockerd >/var/log/binnacle-dockerd.log 2>&1 & \
-	for i in $$(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; \
-	docker info >/dev/null 2>&1 || { echo "error: dockerd did not come up; see /var/log/binnacle-dockerd.log"; exit 1; }; \
+	for i in $$(seq 1 60); do timeout 10 docker info >/dev/null 2>&1 && break; sleep 0.5; done; \
+	timeout 30 docker info >/dev/null 2>&1 || { echo "error: dockerd did not come up; see /var/log/binnacle-dockerd.log"; exit 1; }; \
 	touch "$(ENGINE_MARK)"
 
 # A tiny local image from Debian's busybox-static: no registry is needed.
