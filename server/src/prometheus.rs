@@ -554,7 +554,7 @@ pub fn synthetic_snapshot(containers: usize, name: &dyn Fn(usize) -> String) -> 
                 fleet: None,
                 fleet_missing: None,
                 project: Some("shop".into()),
-                labels: vec![("com.docker.compose.service".into(), format!("svc{i}"))],
+                labels: vec![("com.docker.compose.service".into(), format!("svc{i}"))].into(),
             };
             let raw = RawStats {
                 read_ms: Some(1_800_000_000_000 + i as i64),

@@ -509,7 +509,7 @@ pub fn summary_from_api(host: &HostName, c: bollard::models::ContainerSummary) -
         fleet: None,
         fleet_missing: None,
         project,
-        labels,
+        labels: labels.into(),
     })
 }
 

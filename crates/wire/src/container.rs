@@ -83,9 +83,10 @@ pub struct ContainerSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
     /// The container's Docker labels, kept on the server (the Prometheus
-    /// export's whitelist picks from them); never sent.
+    /// export's whitelist picks from them); never sent, and shared so the
+    /// list's copies of a summary do not copy them.
     #[serde(skip)]
-    pub labels: Vec<(String, String)>,
+    pub labels: std::sync::Arc<[(String, String)]>,
 }
 
 /// A container's live numbers in the list: averages over the last fleet

@@ -184,7 +184,7 @@ mod tests {
             fleet: cpu.map(|v| FleetStats { cpu_pct: Some(v), ..Default::default() }),
             fleet_missing: None,
             project: None,
-            labels: vec![],
+            labels: Default::default(),
         }
     }
 

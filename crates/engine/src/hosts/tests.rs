@@ -51,7 +51,7 @@ impl ContainerEngine for FakeEngine {
             fleet: None,
             fleet_missing: None,
             project: None,
-            labels: vec![],
+            labels: Default::default(),
         };
         Ok(vec![
             row("old-exited", ContainerState::Exited, 1),

@@ -73,7 +73,7 @@ impl ContainerEngine for FakeFleet {
                 fleet: None,
                 fleet_missing: None,
                 project: None,
-                labels: vec![],
+                labels: Default::default(),
             })
             .collect())
     }

@@ -102,7 +102,7 @@ impl ContainerEngine for FakeStats {
             mounts: vec![],
             restart_policy: "no".into(),
             memory_limit: Some(1 << 30),
-            labels: vec![],
+            labels: Default::default(),
             env_names: vec![],
             read_only: false,
         })
