@@ -31,6 +31,10 @@ test('two hosts in the list, each in its group with its state, and a host filter
   await expect(group(page, 'second').locator(`tr[data-id="${id}"]`)).toBeVisible();
   await expect(group(page, 'second').getByTestId('host-line')).toContainText(/Docker 26\.\S+ over unix/);
   await expect(group(page, 'second').locator('.badge.host-up')).toHaveText('reachable');
+  // The list's live numbers fill on the second host too.
+  const row = group(page, 'second').locator(`tr[data-id="${id}"]`);
+  await expect(row.locator('td.mem .value')).toBeVisible({ timeout: 25_000 });
+  await expect(row.locator('td.cpu .value')).toHaveText(/\d+(\.\d)? %/, { timeout: 25_000 });
   // The filter shows one host alone; `h` moves to the next host.
   await page.getByTestId('host-filter').locator('a[data-host="second"]').click();
   await expect(page).toHaveURL(/\?host=second$/);
