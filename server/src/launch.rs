@@ -44,6 +44,72 @@ pub struct AppState {
 pub struct Binnacle {
     pub state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
+    /// Writes the long history to the data directory, when there is one.
+    saver: Option<Arc<HistorySaver>>,
+}
+
+/// Every 5 minutes and once at shutdown, the long history goes to its file.
+pub struct HistorySaver {
+    dir: std::path::PathBuf,
+    history: Arc<engine::history::History>,
+    final_done: std::sync::atomic::AtomicBool,
+}
+
+/// How often the history file is written.
+pub const HISTORY_SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl HistorySaver {
+    /// Loads the file (a bad one is moved aside, in one log line).
+    fn start(dir: std::path::PathBuf, history: Arc<engine::history::History>) -> Result<Arc<Self>, String> {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("error: BINNACLE_DATA_DIR={}: cannot create it: {e}", dir.display()))?;
+        let now = engine::history::now_ms();
+        match history.load(&dir, now) {
+            engine::history::persist::Loaded::Nothing => {
+                tracing::info!(dir = %dir.display(), "history: no file yet, starting empty")
+            }
+            engine::history::persist::Loaded::Containers(n) => {
+                tracing::info!(dir = %dir.display(), containers = n, "history: loaded")
+            }
+            engine::history::persist::Loaded::MovedAside { error, moved_to } => tracing::warn!(
+                file = %dir.join(engine::history::persist::FILE_NAME).display(),
+                moved_to = %moved_to.map(|p| p.display().to_string()).unwrap_or_else(|| "nowhere (rename failed)".into()),
+                "history: the file is {error}; moved aside, starting empty"
+            ),
+        }
+        Ok(Arc::new(HistorySaver { dir, history, final_done: Default::default() }))
+    }
+
+    /// Writes the file now (blocking: call from a blocking thread or at exit).
+    pub fn save(&self) {
+        let t0 = std::time::Instant::now();
+        match self.history.save(&self.dir, engine::history::now_ms()) {
+            Ok(bytes) => tracing::debug!(bytes, ms = t0.elapsed().as_millis() as u64, "history: saved"),
+            Err(e) => tracing::warn!(dir = %self.dir.display(), error = %e, "history: cannot write the file"),
+        }
+    }
+
+    /// The write at shutdown, once.
+    pub fn save_final(&self) {
+        if !self.final_done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.save();
+            tracing::info!(containers = self.history.len(), "history: saved at shutdown");
+        }
+    }
+
+    fn spawn(self: &Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let saver = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(HISTORY_SAVE_EVERY) => {}
+                    _ = stop.changed() => return,
+                }
+                let s = saver.clone();
+                let _ = tokio::task::spawn_blocking(move || s.save()).await;
+            }
+        });
+    }
 }
 
 impl Binnacle {
@@ -81,6 +147,16 @@ impl Binnacle {
         hosts.spawn_supervisors(settings.engine_check_interval, stop_rx.clone());
         let metrics = ContainerStatsManager::new(hosts.clone(), settings.metrics_config());
         let prometheus = Prometheus::from_settings(settings, metrics.clone())?.map(Arc::new);
+        let saver = match &settings.data_dir {
+            Some(dir) => Some(HistorySaver::start(dir.clone(), metrics.history().clone())?),
+            None => None,
+        };
+        if let Some(s) = &saver {
+            s.spawn(stop_rx.clone());
+        }
+        if settings.history_sampled_always() {
+            tracing::info!("long history: every running container is sampled at the fleet interval all the time");
+        }
         metrics.spawn_background(stop_rx);
         if let Some(p) = &prometheus {
             let at = p.listen.map_or_else(|| "the main listener".to_string(), |a| a.to_string());
@@ -98,7 +174,7 @@ impl Binnacle {
             allowed_hosts: Arc::new(guard::AllowedHosts { extra: settings.allowed_hosts.0.clone() }),
             prometheus,
         };
-        Ok(Binnacle { state, stop })
+        Ok(Binnacle { state, stop, saver })
     }
 
     pub fn router(&self) -> Router {
@@ -130,6 +206,15 @@ impl Binnacle {
             }
             None => None,
         };
+        // The history is written as soon as the signal comes, before the
+        // open connections drain (a container stop gives 10 s).
+        let saver = self.saver.clone();
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(s) = saver {
+                let _ = tokio::task::spawn_blocking(move || s.save_final()).await;
+            }
+        };
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
@@ -145,6 +230,9 @@ impl Binnacle {
     pub fn shutdown(&self) {
         let _ = self.stop.send(true);
         self.state.metrics.stop_all();
+        if let Some(s) = &self.saver {
+            s.save_final();
+        }
     }
 }
 
@@ -167,6 +255,7 @@ pub fn router(state: AppState) -> Router {
     let allowed_hosts = state.allowed_hosts.clone();
     let mut app = Router::new()
         .route(&format!("{base}/healthz"), get(healthz))
+        .route(&format!("{base}/api/export"), get(crate::export::export))
         .route(&format!("{base}/login"), get(auth::login_form).post(auth::login))
         .route(&format!("{base}/logout"), post(auth::logout))
         .leptos_routes_with_context(

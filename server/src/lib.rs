@@ -3,6 +3,7 @@
 //! builds everything from the settings, for `main` and for the tests alike.
 
 pub mod auth;
+pub mod export;
 mod health;
 pub mod hosts_config;
 pub mod http;

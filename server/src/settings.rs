@@ -142,6 +142,29 @@ pub struct Settings {
           default_value = "10m", value_parser = parse_duration)]
     pub fleet_idle_timeout: Duration,
 
+    /// Where the long history (10 s to 1 h buckets, a month) is kept across
+    /// restarts: one file, written every 5 minutes and at shutdown. Unset:
+    /// the history lives in memory only.
+    #[arg(long, env = "BINNACLE_DATA_DIR", value_name = "BINNACLE_DATA_DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+
+    /// Containers with a long history, at most (the one seen longest ago goes first).
+    #[arg(long, env = "BINNACLE_HISTORY_MAX_CONTAINERS", value_name = "BINNACLE_HISTORY_MAX_CONTAINERS",
+          default_value = "500", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub history_max_containers: u32,
+
+    /// Sample every running container at the fleet interval all the time,
+    /// so the long history has no holes while nobody looks: `auto` does
+    /// when `BINNACLE_DATA_DIR` is set.
+    #[arg(
+        long,
+        env = "BINNACLE_HISTORY_BACKGROUND",
+        value_name = "BINNACLE_HISTORY_BACKGROUND",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub history_background: AutoOnOff,
+
     /// Where samples of containers on hosts reached over a unix socket come
     /// from: `auto` reads their cgroup files when found (no daemon work),
     /// else the Engine API; `api` always asks the Engine API.
@@ -220,6 +243,14 @@ pub struct Settings {
 /// An on/off switch.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnOff {
+    On,
+    Off,
+}
+
+/// On, off, or decided by other settings.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoOnOff {
+    Auto,
     On,
     Off,
 }
@@ -370,9 +401,22 @@ impl Settings {
                 interval: self.fleet_interval,
                 max_rate: self.fleet_max_rate,
                 idle_timeout: self.fleet_idle_timeout,
-                always_on: self.prometheus == OnOff::On,
+                always_on: self.prometheus == OnOff::On || self.history_sampled_always(),
                 ..Default::default()
             },
+            history_tiers: engine::history::HistoryConfig {
+                max_containers: self.history_max_containers as usize,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Whether the fleet samples all the time for the long history.
+    pub fn history_sampled_always(&self) -> bool {
+        match self.history_background {
+            AutoOnOff::Auto => self.data_dir.is_some(),
+            AutoOnOff::On => true,
+            AutoOnOff::Off => false,
         }
     }
 

@@ -8,6 +8,9 @@
 //! - [`metrics`]: the `ContainerStatsManager`, one collector per watched
 //!   container sampling into a bounded ring, lifecycle from Docker events.
 //!
+//! - [`history`]: the aggregated tiers (10 s to 1 h buckets, a month) and
+//!   their file.
+//!
 //! Errors are this crate's own ([`Error`]); the web layer maps them to HTTP
 //! answers in one place.
 
@@ -16,6 +19,7 @@ pub mod cgroup;
 pub mod docker;
 pub mod endpoint;
 mod error;
+pub mod history;
 pub mod hosts;
 pub mod metrics;
 pub mod port;

@@ -267,6 +267,20 @@ impl ContainerAction {
 
 /// Formats Unix seconds as `YYYY-MM-DD HH:MM UTC`: the same on server and
 /// browser, so hydration never sees a different text.
+/// ms since the epoch as ISO 8601 in UTC: `2026-11-29T21:40:05.123Z`.
+pub fn format_iso_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
 pub fn format_unix_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

@@ -15,9 +15,12 @@ mod metrics;
 
 pub use container::{
     ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, FleetStats, HostFleet,
-    HostStatus, MountSummary, PortBinding, format_unix_utc,
+    HostStatus, MountSummary, PortBinding, format_iso_ms, format_unix_utc,
 };
 pub use error::{ApiError, ErrorKind};
 pub use ids::{ContainerId, HostName, InvalidInput};
 pub use list::{DEFAULT_PER_PAGE, HostCount, ListPage, ListQuery, ListSort, PER_PAGE_RANGE};
-pub use metrics::{Columns, HistoryLoss, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};
+pub use metrics::{
+    Columns, HistoryColumns, HistoryLoss, HistoryRange, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage,
+    RunState,
+};

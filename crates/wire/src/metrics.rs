@@ -103,6 +103,11 @@ pub enum MarkerKind {
     Pause,
     Unpause,
     Removed,
+    /// A new container took this one's place (same compose project and
+    /// service, or the same name): the history goes on.
+    Recreated,
+    /// Binnacle itself restarted: samples before it came from the data directory.
+    ServerRestart,
 }
 
 /// A lifecycle event placed on the series: it happened before the point
@@ -115,6 +120,120 @@ pub struct Marker {
     /// For `stop`: the exit code Docker reported.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub exit_code: Option<i64>,
+}
+
+/// The time span a Stats tab shows. 15 minutes and 1 hour are live (the
+/// 1 s points, polled with a cursor); the others read an aggregated tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum HistoryRange {
+    #[serde(rename = "15m")]
+    M15,
+    #[default]
+    #[serde(rename = "1h")]
+    H1,
+    #[serde(rename = "6h")]
+    H6,
+    #[serde(rename = "24h")]
+    H24,
+    #[serde(rename = "7d")]
+    D7,
+    #[serde(rename = "30d")]
+    D30,
+}
+
+impl HistoryRange {
+    pub const ALL: [HistoryRange; 6] =
+        [HistoryRange::M15, HistoryRange::H1, HistoryRange::H6, HistoryRange::H24, HistoryRange::D7, HistoryRange::D30];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryRange::M15 => "15m",
+            HistoryRange::H1 => "1h",
+            HistoryRange::H6 => "6h",
+            HistoryRange::H24 => "24h",
+            HistoryRange::D7 => "7d",
+            HistoryRange::D30 => "30d",
+        }
+    }
+
+    /// "15m", "1h", "6h", "24h", "7d" or "30d".
+    pub fn parse(s: &str) -> Result<HistoryRange, crate::InvalidInput> {
+        HistoryRange::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| crate::InvalidInput::new("range", "must be one of 15m, 1h, 6h, 24h, 7d, 30d"))
+    }
+
+    /// How far back the chart goes, ms.
+    pub fn span_ms(self) -> i64 {
+        const MIN: i64 = 60_000;
+        match self {
+            HistoryRange::M15 => 15 * MIN,
+            HistoryRange::H1 => 60 * MIN,
+            HistoryRange::H6 => 6 * 60 * MIN,
+            HistoryRange::H24 => 24 * 60 * MIN,
+            HistoryRange::D7 => 7 * 24 * 60 * MIN,
+            HistoryRange::D30 => 30 * 24 * 60 * MIN,
+        }
+    }
+
+    /// The aggregated tier's bucket, ms; None for the live ranges.
+    pub fn resolution_ms(self) -> Option<u32> {
+        match self {
+            HistoryRange::M15 | HistoryRange::H1 => None,
+            HistoryRange::H6 => Some(10_000),
+            HistoryRange::H24 => Some(60_000),
+            HistoryRange::D7 => Some(600_000),
+            HistoryRange::D30 => Some(3_600_000),
+        }
+    }
+
+    pub fn live(self) -> bool {
+        self.resolution_ms().is_none()
+    }
+}
+
+/// An aggregated tier's buckets as columns: column i is the bucket that
+/// starts at `(first_bucket + i) * resolution_ms` (ms since the epoch).
+/// A bucket nothing was sampled in is `null` in every column (a gap). CPU
+/// is % of one core (its average from the counters over the bucket), memory
+/// KiB, rates bytes per second averaged over the bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryColumns {
+    pub resolution_ms: u32,
+    pub first_bucket: i64,
+    /// Send as `history_cursor` next time: the answer starts at this bucket
+    /// (the newest, still filling), which replaces the one held.
+    pub next_cursor: i64,
+    pub cpu_min: Vec<Option<f32>>,
+    pub cpu_avg: Vec<Option<f32>>,
+    pub cpu_max: Vec<Option<f32>>,
+    pub mem_min_kib: Vec<Option<u32>>,
+    pub mem_avg_kib: Vec<Option<u32>>,
+    pub mem_max_kib: Vec<Option<u32>>,
+    pub net_rx_bps: Vec<Option<u64>>,
+    pub net_tx_bps: Vec<Option<u64>>,
+    pub blk_read_bps: Vec<Option<u64>>,
+    pub blk_write_bps: Vec<Option<u64>>,
+    /// Indices of the buckets a lifecycle event happened in (see `markers`).
+    pub events: Vec<u32>,
+    /// The events themselves; `before_seq` is the bucket index they fall in.
+    pub markers: Vec<Marker>,
+}
+
+impl HistoryColumns {
+    pub fn len(&self) -> usize {
+        self.cpu_avg.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cpu_avg.is_empty()
+    }
+
+    /// Start of bucket `i` of these columns, ms since the epoch.
+    pub fn start_ms(&self, i: usize) -> i64 {
+        (self.first_bucket + i as i64) * self.resolution_ms as i64
+    }
 }
 
 /// Why a container's earlier history is gone.
@@ -228,6 +347,12 @@ pub struct MetricsPage {
     pub memory_includes_cache: bool,
     /// Set when this history started because an earlier one was dropped.
     pub history_loss: Option<HistoryLoss>,
+    /// The range asked for.
+    #[serde(default)]
+    pub range: HistoryRange,
+    /// For an aggregated range: its tier's buckets (`points` is then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryColumns>,
 }
 
 #[cfg(test)]
@@ -270,6 +395,17 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<MetricsCursor>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ranges_parse_from_their_url_names_only() {
+        for r in HistoryRange::ALL {
+            assert_eq!(HistoryRange::parse(r.as_str()).unwrap(), r);
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+        }
+        assert!(HistoryRange::parse("2h").is_err());
+        assert!(HistoryRange::H1.live() && !HistoryRange::H6.live());
+        assert_eq!(HistoryRange::D30.span_ms() / HistoryRange::D30.resolution_ms().unwrap() as i64, 720);
     }
 
     #[test]

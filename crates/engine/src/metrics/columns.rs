@@ -63,6 +63,8 @@ mod tests {
             online_cpus: Some(8),
             memory_includes_cache: false,
             history_loss: None,
+            range: wire::HistoryRange::H1,
+            history: None,
         }
     }
 

@@ -18,6 +18,8 @@ pub struct MetricsConfig {
     pub client_buffer: Option<usize>,
     /// The list's live numbers.
     pub fleet: super::FleetConfig,
+    /// The long history's cap and expiry.
+    pub history_tiers: crate::history::HistoryConfig,
 }
 
 impl Default for MetricsConfig {
@@ -32,6 +34,7 @@ impl Default for MetricsConfig {
             client_poll_interval: None,
             client_buffer: None,
             fleet: super::FleetConfig::default(),
+            history_tiers: Default::default(),
         }
     }
 }

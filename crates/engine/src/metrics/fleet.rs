@@ -135,11 +135,18 @@ pub struct Fleet {
     pub(crate) pace: Mutex<HashMap<HostName, (Duration, Pacing)>>,
     /// Stats requests the pacers made (for tests and health).
     pub(crate) requests: std::sync::atomic::AtomicU64,
+    /// Every sample also feeds the long history.
+    pub history: std::sync::Arc<crate::history::History>,
 }
 
 impl Fleet {
     pub fn new(config: FleetConfig) -> Self {
+        Self::with_history(config, Default::default())
+    }
+
+    pub fn with_history(config: FleetConfig, history: crate::history::HistoryConfig) -> Self {
         Fleet {
+            history: std::sync::Arc::new(crate::history::History::new(history)),
             config,
             entries: Mutex::new(HashMap::new()),
             last_view: Mutex::new(None),
@@ -166,6 +173,7 @@ impl Fleet {
     /// Takes one sample of a container: `point` is given when it comes from
     /// the container's own 1 s collector (its CPU feeds the bucket maximum).
     pub fn ingest(&self, key: &Key, raw: &RawStats, point: Option<&Point>, mem_limit: Option<u64>) {
+        self.history.ingest(&key.0, &key.1, raw, super::series::now_ms());
         let mut entries = lock(&self.entries);
         let e = entries.entry(key.clone()).or_default();
         if mem_limit.is_some() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use wire::{ContainerId, HostName, InvalidInput, MAX_SAFE, MetricsCursor, MetricsPage};
+use wire::{ContainerId, HistoryRange, HostName, InvalidInput, MAX_SAFE, MetricsCursor, MetricsPage};
 
 use super::collector::{CollectorContext, CollectorGuard, collect};
 use super::config::MetricsConfig;
@@ -53,7 +53,7 @@ impl ContainerStatsManager {
     pub fn new(hosts: Arc<Hosts>, config: MetricsConfig) -> Arc<Self> {
         let permits =
             hosts.names().map(|h| (h.clone(), Arc::new(Semaphore::new(config.max_in_flight.max(1))))).collect();
-        let fleet = Arc::new(Fleet::new(config.fleet.clone()));
+        let fleet = Arc::new(Fleet::with_history(config.fleet.clone(), config.history_tiers.clone()));
         Arc::new(ContainerStatsManager {
             fleet,
             hosts,
@@ -73,6 +73,11 @@ impl ContainerStatsManager {
 
     pub fn hosts(&self) -> &Arc<Hosts> {
         &self.hosts
+    }
+
+    /// The long history every sample feeds.
+    pub fn history(&self) -> &Arc<crate::history::History> {
+        &self.fleet.history
     }
 
     pub fn stats(&self) -> ManagerStats {
@@ -155,6 +160,7 @@ impl ContainerStatsManager {
             host_back,
             _guard: CollectorGuard::new(self.collectors_running.clone()),
         };
+        self.fleet.history.learn(host, &details.id, &details.name, &details.labels, super::now_ms());
         let task = tokio::spawn(collect(series.clone(), cx));
         *lock(&series.collector) = Some(task.abort_handle());
         self.collectors_started.fetch_add(1, Ordering::SeqCst);
@@ -203,7 +209,115 @@ impl ContainerStatsManager {
             online_cpus: d.online_cpus,
             memory_includes_cache: d.memory_includes_cache,
             history_loss: d.history_loss,
+            range: HistoryRange::H1,
+            history: None,
         }
+    }
+
+    /// One container's aggregated history over `range` (6 h and longer),
+    /// from `cursor` (a bucket index) when given. Reading it starts no
+    /// collector; it keeps the fleet sampling (which feeds the tiers). A
+    /// removed container's history stays readable by its full id.
+    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id))]
+    pub async fn history_page(
+        &self,
+        host: &HostName,
+        id: &ContainerId,
+        range: HistoryRange,
+        cursor: Option<i64>,
+    ) -> Result<MetricsPage, Error> {
+        if range.live() {
+            return self.metrics(host, id, None).await;
+        }
+        if let Some(c) = cursor
+            && !(0..=MAX_SAFE as i64).contains(&c)
+        {
+            return Err(InvalidInput::new("history_cursor", "must be a bucket index from 0 to 2^53").into());
+        }
+        self.fleet.touch();
+        let now = super::now_ms();
+        let history = &self.fleet.history;
+        let found = lock(&self.registry).find(host, id);
+        let (full, state, limit, host_memory, cpus) = match (found, self.hosts.details(host, id).await) {
+            (_, Ok(details)) => {
+                history.learn(host, &details.id, &details.name, &details.labels, now);
+                (details.id.clone(), run_state_from(&details), details.memory_limit, None, None)
+            }
+            (Some(series), Err(Error::NotFound { .. })) => {
+                let d = series.data();
+                (series.key.1.clone(), d.state.clone(), d.memory_limit, d.host_memory, d.online_cpus)
+            }
+            (None, Err(Error::NotFound { .. }))
+                if id.is_full() && history.read(host, id, range, None, now).is_some() =>
+            {
+                (id.clone(), wire::RunState::Removed, None, None, None)
+            }
+            (_, Err(e)) => return Err(e),
+        };
+        let columns = history.read(host, &full, range, cursor, now).unwrap_or_else(|| {
+            // Nothing kept yet: the window, all gaps.
+            let res = range.resolution_ms().unwrap_or(1000) as i64;
+            let newest = now.div_euclid(res);
+            let first =
+                cursor.unwrap_or(newest - range.span_ms() / res + 1).clamp(newest - range.span_ms() / res + 1, newest);
+            let n = (newest - first + 1) as usize;
+            wire::HistoryColumns {
+                resolution_ms: res as u32,
+                first_bucket: first,
+                next_cursor: newest,
+                cpu_min: vec![None; n],
+                cpu_avg: vec![None; n],
+                cpu_max: vec![None; n],
+                mem_min_kib: vec![None; n],
+                mem_avg_kib: vec![None; n],
+                mem_max_kib: vec![None; n],
+                net_rx_bps: vec![None; n],
+                net_tx_bps: vec![None; n],
+                blk_read_bps: vec![None; n],
+                blk_write_bps: vec![None; n],
+                events: vec![],
+                markers: vec![],
+            }
+        });
+        let host_status = self.hosts.statuses().into_iter().find(|s| &s.name == host);
+        Ok(MetricsPage {
+            host: host.clone(),
+            id: full,
+            epoch: 0,
+            first_seq: 0,
+            next_cursor: MetricsCursor { epoch: 0, seq: 0 },
+            gap: false,
+            reset: cursor.is_none(),
+            points: Default::default(),
+            markers: vec![],
+            state,
+            interval_ms: columns.resolution_ms,
+            poll_interval_ms: columns.resolution_ms,
+            history_capacity: columns.len() as u32,
+            client_buffer: columns.len() as u32,
+            memory_limit: limit,
+            host_memory: host_memory.or(host_status.as_ref().and_then(|s| s.memory)),
+            online_cpus: cpus.or(host_status.as_ref().and_then(|s| s.cpus)),
+            memory_includes_cache: false,
+            history_loss: None,
+            range,
+            history: Some(columns),
+        })
+    }
+
+    /// The 1 s points of a watched container between `from_ms` and `to_ms`
+    /// (for export): None when it is not watched. Starts nothing.
+    pub fn live_window(
+        &self,
+        host: &HostName,
+        id: &ContainerId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Option<(ContainerId, wire::Columns)> {
+        let series = lock(&self.registry).find(host, id)?;
+        let d = series.data();
+        let points = d.points.iter().map(|(_, p)| p).filter(|p| (from_ms..=to_ms).contains(&p.t_ms));
+        Some((series.key.1.clone(), columns::from_points(points)))
     }
 
     /// Drops every history nobody read for the idle timeout.
@@ -227,6 +341,7 @@ impl ContainerStatsManager {
                 match manager.upgrade() {
                     Some(m) => {
                         m.expire_idle();
+                        m.fleet.history.expire(super::now_ms());
                     }
                     None => break,
                 }

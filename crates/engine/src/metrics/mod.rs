@@ -28,6 +28,8 @@ mod series;
 #[cfg(test)]
 mod tests;
 
+pub use series::now_ms;
+
 pub use config::MetricsConfig;
 pub use fleet::{FleetConfig, Pacing};
 pub use manager::{ContainerStatsManager, ManagerStats};

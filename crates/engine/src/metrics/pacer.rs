@@ -41,6 +41,10 @@ pub(crate) async fn pace(manager: Weak<ContainerStatsManager>, host: HostName, m
             continue;
         }
         let listed = m.hosts.cached_containers(&host);
+        let now = super::series::now_ms();
+        for c in listed.iter().filter(|c| c.state == ContainerState::Running) {
+            m.fleet.history.learn(&host, &c.id, &c.name, &c.labels, now);
+        }
         let running: Vec<ContainerId> =
             listed.iter().filter(|c| c.state == ContainerState::Running).map(|c| c.id.clone()).collect();
         let existing: HashSet<ContainerId> = listed.iter().map(|c| c.id.clone()).collect();
