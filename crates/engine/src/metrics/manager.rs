@@ -243,7 +243,8 @@ impl ContainerStatsManager {
                 history.learn(host, &details.id, &details.name, &details.labels, now);
                 (details.id.clone(), run_state_from(&details), details.memory_limit, None, None)
             }
-            (Some(series), Err(Error::NotFound { .. })) => {
+            // Removed, or its engine away: what the watched series knows.
+            (Some(series), Err(_)) => {
                 let d = series.data();
                 (series.key.1.clone(), d.state.clone(), d.memory_limit, d.host_memory, d.online_cpus)
             }
