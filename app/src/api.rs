@@ -82,13 +82,28 @@ pub async fn act_on_container(host: String, id: String, action: ContainerAction)
 /// Points since `cursor` (all held history without one) for one container,
 /// with its state and lifecycle markers. The first call for a running
 /// container starts its collector; an unknown container starts nothing.
+///
+/// `range` (15m, 1h, 6h, 24h, 7d, 30d; default 1h): the live ranges answer
+/// the 1 s points as above; the others their tier's buckets in `history`,
+/// from `history_cursor` (a bucket index, the `next_cursor` of the last
+/// answer) when given, and start no collector.
 #[server(prefix = "/api", endpoint = "container_metrics", input = StrictJson, output = Json)]
 pub async fn container_metrics(
     host: String,
     id: String,
     #[server(default)] cursor: Option<MetricsCursor>,
+    #[server(default)] range: Option<String>,
+    #[server(default)] history_cursor: Option<i64>,
 ) -> Result<MetricsPage, ApiError> {
     let host = wire::HostName::parse(&host)?;
     let id = wire::ContainerId::parse(&id)?;
-    Ok(ssr::metrics()?.metrics(&host, &id, cursor).await?)
+    let range = range.as_deref().map(wire::HistoryRange::parse).transpose()?.unwrap_or_default();
+    let metrics = ssr::metrics()?;
+    if range.live() {
+        let mut page = metrics.metrics(&host, &id, cursor).await?;
+        page.range = range;
+        Ok(page)
+    } else {
+        Ok(metrics.history_page(&host, &id, range, history_cursor).await?)
+    }
 }

@@ -6,11 +6,13 @@
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::HtmlCanvasElement;
+use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
 use super::downsample::min_max_per_column;
 use super::format;
+use super::history::{Bucket, Window};
 use super::series::{ClientPoint, ClientSeries};
 use wire::MarkerKind;
 
@@ -82,90 +84,261 @@ pub fn fit_backing_store(canvas: &HtmlCanvasElement) -> f64 {
     dpr
 }
 
-fn clock_label(t_ms: i64) -> String {
-    let d = leptos::web_sys::js_sys::Date::new(&(t_ms as f64).into());
-    format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds())
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+fn local(t_ms: i64) -> leptos::web_sys::js_sys::Date {
+    leptos::web_sys::js_sys::Date::new(&(t_ms as f64).into())
 }
 
-/// Reads one series' value from a point (None: a gap).
-type Value<'a> = &'a dyn Fn(&ClientPoint) -> Option<f64>;
+fn clock(d: &leptos::web_sys::js_sys::Date, seconds: bool) -> String {
+    if seconds {
+        format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds())
+    } else {
+        format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+    }
+}
+
+/// An x axis label, as precise as an axis of `span_ms` needs (local time).
+fn axis_label(t_ms: i64, span_ms: i64) -> String {
+    let d = local(t_ms);
+    const H: i64 = 3_600_000;
+    let midnight = d.get_hours() == 0 && d.get_minutes() == 0;
+    if span_ms <= 5 * 60_000 {
+        clock(&d, true)
+    } else if span_ms <= 25 * H {
+        clock(&d, false)
+    } else if span_ms <= 8 * 24 * H && !midnight {
+        format!("{} {}", DAYS[d.get_day() as usize % 7], clock(&d, false))
+    } else if span_ms <= 8 * 24 * H {
+        format!("{} {}", DAYS[d.get_day() as usize % 7], d.get_date())
+    } else {
+        format!("{} {}", MONTHS[d.get_month() as usize % 12], d.get_date())
+    }
+}
+
+/// The hover readout's time: a point's, or a bucket's span (local time).
+pub fn hover_time(t_ms: i64, bucket_ms: Option<i64>) -> String {
+    let d = local(t_ms);
+    match bucket_ms {
+        None => clock(&d, true),
+        Some(len) => {
+            let end = local(t_ms + len);
+            let day =
+                format!("{} {} {}", DAYS[d.get_day() as usize % 7], MONTHS[d.get_month() as usize % 12], d.get_date());
+            format!("{day}, {} – {} ({})", clock(&d, true), clock(&end, true), format::span(len))
+        }
+    }
+}
+
+/// The time axis: linear like plotters' own, with its grid and labels at
+/// round local times (plotters' would fall on round numbers of ms).
+struct TimeAxis {
+    t0: i64,
+    t1: i64,
+    offset_ms: i64,
+}
+
+impl TimeAxis {
+    fn new(t0: i64, t1: i64) -> TimeAxis {
+        // JavaScript's offset is UTC minus local time, in minutes.
+        let offset_ms = -(local(t1).get_timezone_offset() * 60_000.0) as i64;
+        TimeAxis { t0, t1, offset_ms }
+    }
+}
+
+impl Ranged for TimeAxis {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = i64;
+
+    fn map(&self, v: &i64, limit: (i32, i32)) -> i32 {
+        let f = (*v - self.t0) as f64 / (self.t1 - self.t0).max(1) as f64;
+        limit.0 + ((limit.1 - limit.0) as f64 * f + 1e-3).floor() as i32
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<i64> {
+        super::axis::ticks(self.t0, self.t1, self.offset_ms, hint.max_num_points())
+    }
+
+    fn range(&self) -> std::ops::Range<i64> {
+        self.t0..self.t1
+    }
+}
+
+/// Where the last draw put the plot: the axis span and the plot's left and
+/// right edges in CSS pixels from the canvas's left edge (the same for every panel).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layout {
+    pub window: Window,
+    pub t0: i64,
+    pub t1: i64,
+    pub left_css: f64,
+    pub right_css: f64,
+}
+
+impl Layout {
+    /// The time under a CSS x offset on the canvas.
+    pub fn time_at(&self, x_css: f64) -> i64 {
+        let f = ((x_css - self.left_css) / (self.right_css - self.left_css).max(1.0)).clamp(0.0, 1.0);
+        self.t0 + (f * (self.t1 - self.t0) as f64).round() as i64
+    }
+
+    /// The CSS x offset of a time.
+    pub fn x_of(&self, t_ms: i64) -> f64 {
+        let f = (t_ms - self.t0) as f64 / (self.t1 - self.t0).max(1) as f64;
+        self.left_css + f * (self.right_css - self.left_css)
+    }
+
+    /// How many ms one CSS pixel spans.
+    pub fn ms_per_px(&self) -> f64 {
+        (self.t1 - self.t0) as f64 / (self.right_css - self.left_css).max(1.0)
+    }
+}
+
+/// Connected (time, value) points; one alone is drawn as a dot.
+type Run = Vec<(i64, f64)>;
+/// Connected (time, (low, high)) points of a band; one alone is a bar.
+type BandRun = Vec<(i64, (f64, f64))>;
 
 struct Panel<'a> {
     title: String,
-    lines: Vec<(RGBColor, Value<'a>)>,
+    /// Lines: a colour and its runs.
+    lines: Vec<(RGBColor, Vec<Run>)>,
+    /// A translucent band (low, high) under the lines: an aggregated
+    /// range's minimum to maximum.
+    band: Option<(RGBColor, Vec<BandRun>)>,
     y_label: &'a dyn Fn(f64) -> String,
     floor_max: f64,
     limit: Option<f64>,
 }
 
-/// Draws everything; returns an error message for the page when plotters fails.
-pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette) -> Result<(), String> {
+/// A live series' runs of one value in the window: a segment break or an
+/// unavailable value ends a run.
+fn live_runs(series: &ClientSeries, w: &Window, value: impl Fn(&ClientPoint) -> Option<f64>) -> Vec<Run> {
+    let visible = series.visible(w);
+    let mut out = Vec::new();
+    for seg in series.segments() {
+        let (lo, hi) = (seg.start.max(visible.start), seg.end.min(visible.end));
+        let mut run = Vec::new();
+        for p in series.points.range(lo..hi.max(lo)) {
+            match value(p) {
+                Some(y) => run.push((p.t_ms, y)),
+                None if !run.is_empty() => out.push(std::mem::take(&mut run)),
+                None => {}
+            }
+        }
+        if !run.is_empty() {
+            out.push(run);
+        }
+    }
+    out
+}
+
+fn as_f64<T: Into<f64>>(v: Option<T>) -> Option<f64> {
+    v.map(Into::into)
+}
+
+/// Draws the window `w` of the series (nothing but the background without
+/// one); returns where the plot went, or an error message for the page when
+/// plotters fails.
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    series: &ClientSeries,
+    w: Option<Window>,
+    palette: &Palette,
+) -> Result<Option<Layout>, String> {
     let dpr = fit_backing_store(canvas);
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("this browser has no 2D canvas")?;
     let root = backend.into_drawing_area();
     root.fill(&palette.bg).map_err(|e| e.to_string())?;
-    if series.points.is_empty() {
-        return Ok(());
-    }
-    let t0 = series.points.front().map(|p| p.t_ms).unwrap_or(0);
-    let t1 = series.points.back().map(|p| p.t_ms).unwrap_or(0).max(t0 + 1000);
-    let segments = series.segments();
+    let Some(w) = w else { return Ok(None) };
+    let (t0, t1) = (w.from_ms, w.to_ms.max(w.from_ms + 1000));
     let columns = canvas.width() as usize;
+    let live = series.range.live();
 
-    let cpu = |p: &ClientPoint| p.cpu.map(|v| v as f64);
-    let mem = |p: &ClientPoint| p.mem_bytes.map(|v| v as f64);
-    let rx = |p: &ClientPoint| p.net_rx;
-    let tx = |p: &ClientPoint| p.net_tx;
-    let rd = |p: &ClientPoint| p.blk_read;
-    let wr = |p: &ClientPoint| p.blk_write;
     let pct = |v: f64| format!("{v:.0} %");
     let size = |v: f64| format::bytes(v);
     let per_s = |v: f64| format::rate(v);
     let cores = series.online_cpus.map(|n| format!(", {n} cores")).unwrap_or_default();
     let limit = series.memory_limit.map(|l| l as f64);
+    let h = &series.history;
+    let (cpu, mem, net, blk, cpu_band, mem_band) = if live {
+        let rate = |f: fn(&ClientPoint) -> Option<f64>| live_runs(series, &w, f);
+        (
+            live_runs(series, &w, |p| as_f64(p.cpu)),
+            live_runs(series, &w, |p| p.mem_bytes.map(|b| b as f64)),
+            [rate(|p| p.net_rx), rate(|p| p.net_tx)],
+            [rate(|p| p.blk_read), rate(|p| p.blk_write)],
+            None,
+            None,
+        )
+    } else {
+        let kib = |v: Option<u32>| v.map(|k| k as f64 * 1024.0);
+        let rate = |f: fn(&Bucket) -> Option<u64>| h.runs(&w, move |b| f(b).map(|v| v as f64));
+        (
+            h.runs(&w, |b| as_f64(b.cpu_avg)),
+            h.runs(&w, |b| kib(b.mem_avg_kib)),
+            [rate(|b| b.net_rx), rate(|b| b.net_tx)],
+            [rate(|b| b.blk_read), rate(|b| b.blk_write)],
+            Some(h.runs(&w, |b| Some((as_f64(b.cpu_min)?, as_f64(b.cpu_max)?)))),
+            Some(h.runs(&w, |b| Some((kib(b.mem_min_kib)?, kib(b.mem_max_kib)?)))),
+        )
+    };
+    let averaged = if live { String::new() } else { format!(", {} averages", format::span(h.resolution_ms)) };
+    let band_words = if live { "" } else { "; band: min to max" };
+    let [rx, tx] = net;
+    let [rd, wr] = blk;
     let panels = [
         Panel {
-            title: format!("CPU (% of one core{cores})"),
-            lines: vec![(palette.cpu, &cpu)],
+            title: format!("CPU (% of one core{cores}{averaged}{band_words})"),
+            lines: vec![(palette.cpu, cpu)],
+            band: cpu_band.map(|b| (palette.cpu, b)),
             y_label: &pct,
             floor_max: 10.0,
             limit: None,
         },
         Panel {
             title: match series.memory_limit {
-                Some(l) => format!("Memory (limit {})", format::bytes(l as f64)),
-                None => "Memory (no limit)".into(),
+                Some(l) => format!("Memory (limit {}{averaged}{band_words})", format::bytes(l as f64)),
+                None => format!("Memory (no limit{averaged}{band_words})"),
             },
-            lines: vec![(palette.mem, &mem)],
+            lines: vec![(palette.mem, mem)],
+            band: mem_band.map(|b| (palette.mem, b)),
             y_label: &size,
             floor_max: 1024.0 * 1024.0,
             limit,
         },
         Panel {
-            title: "Network (received, sent)".into(),
-            lines: vec![(palette.net_rx, &rx), (palette.net_tx, &tx)],
+            title: format!("Network (received, sent{averaged})"),
+            lines: vec![(palette.net_rx, rx), (palette.net_tx, tx)],
+            band: None,
             y_label: &per_s,
             floor_max: 1024.0,
             limit: None,
         },
         Panel {
-            title: "Block I/O (read, written)".into(),
-            lines: vec![(palette.io_read, &rd), (palette.io_write, &wr)],
+            title: format!("Block I/O (read, written{averaged})"),
+            lines: vec![(palette.io_read, rd), (palette.io_write, wr)],
+            band: None,
             y_label: &per_s,
             floor_max: 1024.0,
             limit: None,
         },
     ];
+    let markers = if live { &series.markers } else { &h.markers };
 
     let areas = root.split_evenly((panels.len(), 1));
     let font_px = (12.0 * dpr).round();
     let label_font = ("sans-serif", font_px).into_font().color(&palette.text);
     let title_font = ("sans-serif", font_px).into_font().color(&palette.text);
     let line_width = (1.5 * dpr).round().max(1.0) as u32;
+    let span = t1 - t0;
+    let mut layout = None;
 
-    for (area, panel) in areas.iter().zip(panels.iter()) {
-        let data_max =
-            series.points.iter().flat_map(|p| panel.lines.iter().filter_map(move |(_, f)| f(p))).fold(0.0f64, f64::max);
+    for (n, (area, panel)) in areas.iter().zip(panels.iter()).enumerate() {
+        let line_max = panel.lines.iter().flat_map(|(_, runs)| runs.iter().flatten().map(|(_, y)| *y));
+        let band_max = panel.band.iter().flat_map(|(_, runs)| runs.iter().flatten().map(|(_, (_, hi))| *hi));
+        let data_max = line_max.chain(band_max).fold(0.0f64, f64::max);
         let mut y_max = (data_max * 1.15).max(panel.floor_max);
         // Draw the limit when it is within sight of the data; else it is in the title.
         let limit_line = panel.limit.filter(|l| *l <= data_max * 4.0);
@@ -179,44 +352,60 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
             .caption(&panel.title, title_font.clone())
             .x_label_area_size((20.0 * dpr) as u32)
             .y_label_area_size((72.0 * dpr) as u32)
-            .build_cartesian_2d(t0..t1, 0f64..y_max)
+            .build_cartesian_2d(TimeAxis::new(t0, t1), 0f64..y_max)
             .map_err(|e| e.to_string())?;
+        if layout.is_none() {
+            let (x, _) = chart.plotting_area().get_pixel_range();
+            layout = Some(Layout { window: w, t0, t1, left_css: x.start as f64 / dpr, right_css: x.end as f64 / dpr });
+        }
         chart
             .configure_mesh()
             .bold_line_style(palette.grid)
             .light_line_style(palette.grid.mix(0.35))
             .axis_style(palette.text)
-            .x_labels(6)
+            .x_labels(8)
             .y_labels(4)
-            .x_label_formatter(&|t: &i64| clock_label(*t))
+            .x_label_formatter(&|t: &i64| axis_label(*t, span))
             .y_label_formatter(&|v: &f64| (panel.y_label)(*v))
             .label_style(label_font.clone())
             .draw()
             .map_err(|e| e.to_string())?;
         let plot_columns = columns.saturating_sub((92.0 * dpr) as usize).max(50);
-        for (color, value) in &panel.lines {
-            let style = color.stroke_width(line_width);
-            for seg in &segments {
-                // Within a segment, an unavailable value also breaks the line.
-                let mut run: Vec<(f64, f64)> = Vec::new();
-                let flush = |run: &mut Vec<(f64, f64)>, chart: &mut ChartContext<'_, _, _>| -> Result<(), String> {
-                    if run.is_empty() {
-                        return Ok(());
-                    }
-                    let reduced = min_max_per_column(run, t0 as f64, t1 as f64, plot_columns);
+        if let Some((color, runs)) = &panel.band {
+            for run in runs {
+                if let [(x, (lo, hi))] = run.as_slice() {
                     chart
-                        .draw_series(LineSeries::new(reduced.into_iter().map(|(x, y)| (x as i64, y)), style))
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(*x, *lo), (*x, *hi)],
+                            color.mix(0.35).stroke_width(line_width * 2),
+                        )))
                         .map_err(|e| e.to_string())?;
-                    run.clear();
-                    Ok(())
-                };
-                for p in series.points.range(seg.clone()) {
-                    match value(p) {
-                        Some(y) => run.push((p.t_ms as f64, y)),
-                        None => flush(&mut run, &mut chart)?,
-                    }
+                    continue;
                 }
-                flush(&mut run, &mut chart)?;
+                let outline: Vec<(i64, f64)> = run
+                    .iter()
+                    .map(|(x, (_, hi))| (*x, *hi))
+                    .chain(run.iter().rev().map(|(x, (lo, _))| (*x, *lo)))
+                    .collect();
+                chart
+                    .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.22).filled())))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        for (color, runs) in &panel.lines {
+            let style = color.stroke_width(line_width);
+            for run in runs {
+                if let [(x, y)] = run.as_slice() {
+                    chart
+                        .draw_series(std::iter::once(Circle::new((*x, *y), line_width as i32 + 1, color.filled())))
+                        .map_err(|e| e.to_string())?;
+                    continue;
+                }
+                let points: Vec<(f64, f64)> = run.iter().map(|(x, y)| (*x as f64, *y)).collect();
+                let reduced = min_max_per_column(&points, t0 as f64, t1 as f64, plot_columns);
+                chart
+                    .draw_series(LineSeries::new(reduced.into_iter().map(|(x, y)| (x as i64, y)), style))
+                    .map_err(|e| e.to_string())?;
             }
         }
         if let Some(l) = limit_line {
@@ -227,7 +416,7 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
                 )))
                 .map_err(|e| e.to_string())?;
         }
-        for m in &series.markers {
+        for m in markers {
             if m.t_ms < t0 || m.t_ms > t1 {
                 continue;
             }
@@ -237,7 +426,7 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
                     palette.marker.stroke_width(line_width.max(1)),
                 )))
                 .map_err(|e| e.to_string())?;
-            if std::ptr::eq(panel, &panels[0]) {
+            if n == 0 {
                 chart
                     .draw_series(std::iter::once(Text::new(
                         marker_label(m),
@@ -249,15 +438,20 @@ pub fn draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette
         }
     }
     root.present().map_err(|e| e.to_string())?;
-    Ok(())
+    Ok(layout)
 }
 
 /// Draws, and says how long it took (ms, `performance.now`).
-pub fn timed_draw(canvas: &HtmlCanvasElement, series: &ClientSeries, palette: &Palette) -> (Result<(), String>, f64) {
+pub fn timed_draw(
+    canvas: &HtmlCanvasElement,
+    series: &ClientSeries,
+    w: Option<Window>,
+    palette: &Palette,
+) -> (Result<Option<Layout>, String>, f64) {
     let perf = window().performance();
     let now = || perf.as_ref().map(|p| p.now()).unwrap_or_default();
     let start = now();
-    let result = draw(canvas, series, palette);
+    let result = draw(canvas, series, w, palette);
     (result, now() - start)
 }
 
@@ -273,6 +467,8 @@ pub fn marker_label(m: &wire::Marker) -> String {
         MarkerKind::Pause => " pause".into(),
         MarkerKind::Unpause => " unpause".into(),
         MarkerKind::Removed => " removed".into(),
+        MarkerKind::Recreated => " recreated".into(),
+        MarkerKind::ServerRestart => " Binnacle restarted".into(),
     }
 }
 
@@ -305,7 +501,8 @@ pub fn binnacle_bench_chart(points: u32, runs: u32) -> Vec<f64> {
         });
     }
     let palette = palette_from_css();
-    let times = (0..runs).map(|_| timed_draw(&canvas, &series, &palette).1).collect();
+    let w = series.window(0);
+    let times = (0..runs).map(|_| timed_draw(&canvas, &series, w, &palette).1).collect();
     canvas.remove();
     times
 }

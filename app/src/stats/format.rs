@@ -23,6 +23,22 @@ pub fn cpu(pct: f32, online: Option<u32>) -> String {
     }
 }
 
+/// A length of time in one unit: "10 s", "1 min", "10 min", "1 h", "7 d".
+pub fn span(ms: i64) -> String {
+    let s = ms / 1000;
+    match s {
+        _ if s < 60 => format!("{s} s"),
+        _ if s < 3600 || s % 3600 != 0 => format!("{} min", s / 60),
+        _ if s <= 86_400 || s % 86_400 != 0 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+/// The range picker's words for a range: "15 min", "1 h", ..., "30 d".
+pub fn range_label(r: wire::HistoryRange) -> String {
+    span(r.span_ms())
+}
+
 /// "3 min ago", "2 h ago", "5 s ago"
 pub fn ago(ms: i64) -> String {
     let s = (ms / 1000).max(0);
@@ -45,5 +61,9 @@ mod tests {
         assert_eq!(rate(1536.0), "1.5 KiB/s");
         assert_eq!(cpu(250.0, Some(4)), "250.0 % (2.5 of 4 cores)");
         assert_eq!(ago(185_000), "3 min ago");
+        let labels: Vec<String> = wire::HistoryRange::ALL.into_iter().map(range_label).collect();
+        assert_eq!(labels, ["15 min", "1 h", "6 h", "24 h", "7 d", "30 d"]);
+        assert_eq!(span(10_000), "10 s");
+        assert_eq!(span(600_000), "10 min");
     }
 }

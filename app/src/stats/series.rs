@@ -1,9 +1,12 @@
 //! The browser's copy of one container's metrics: bounded, deduplicated by
-//! seq, and strict about which answers belong to it.
+//! seq, and strict about which answers belong to it. A live range (15 min,
+//! 1 h) holds the 1 s points; an aggregated one its tier's buckets.
 
 use std::collections::VecDeque;
 
-use wire::{Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};
+use wire::{HistoryRange, Marker, MarkerKind, MetricsCursor, MetricsPage, RunState};
+
+use super::history::{HistoryBuffer, Window};
 
 /// One point as the chart needs it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,7 +58,15 @@ pub struct ClientSeries {
     pub online_cpus: Option<u32>,
     pub interval_ms: u32,
     pub poll_interval_ms: u32,
+    /// The range shown. The live ones share the points (15 min is a
+    /// narrower window on them); an aggregated one fills `history`.
+    pub range: HistoryRange,
+    pub history: HistoryBuffer,
 }
+
+/// Aggregated ranges poll at their tier's resolution, but at least once a
+/// minute (the newest bucket fills visibly) and at most every 10 s.
+pub const HISTORY_POLL_MS: (u32, u32) = (10_000, 60_000);
 
 impl ClientSeries {
     pub fn new(host: &str, id: &str) -> Self {
@@ -76,7 +87,19 @@ impl ClientSeries {
             online_cpus: None,
             interval_ms: 1000,
             poll_interval_ms: 1000,
+            range: HistoryRange::default(),
+            history: HistoryBuffer::default(),
         }
+    }
+
+    pub fn with_range(mut self, range: HistoryRange) -> Self {
+        self.range = range;
+        self
+    }
+
+    /// Whether an answer has been applied (points or buckets).
+    pub fn loaded(&self) -> bool {
+        if self.range.live() { self.epoch.is_some() } else { self.history.loaded() }
     }
 
     pub fn with_capacity(mut self, capacity: usize) -> Self {
@@ -99,6 +122,7 @@ impl ClientSeries {
         self.next_cursor = None;
         self.points.clear();
         self.markers.clear();
+        self.history.clear();
     }
 
     pub fn apply(&mut self, page: MetricsPage) -> Applied {
@@ -117,22 +141,29 @@ impl ClientSeries {
                 return Applied::Dropped;
             }
         }
+        // Live answers serve every live range; an aggregated one only its own.
+        if page.range.live() != self.range.live() || (!self.range.live() && page.range != self.range) {
+            return Applied::Dropped;
+        }
+        if !self.range.live() {
+            let Some(cols) = &page.history else { return Applied::Dropped };
+            self.take_page_facts(&page);
+            self.poll_interval_ms = page.poll_interval_ms.clamp(HISTORY_POLL_MS.0, HISTORY_POLL_MS.1);
+            let restart = page.reset || !self.history.loaded();
+            if page.reset {
+                self.history.clear();
+            }
+            let added = self.history.merge(cols, self.range);
+            return if restart { Applied::Reset } else { Applied::Appended(added) };
+        }
         // An answer from another history than the one we hold, that is not
         // itself a full restart, is a late answer: ignore it.
         let other_epoch = self.epoch.is_some_and(|e| e != page.epoch);
         if other_epoch && !page.reset && self.next_cursor.is_some() {
             return Applied::Dropped;
         }
-        self.full_id = Some(page.id.as_str().to_string());
+        self.take_page_facts(&page);
         self.capacity = self.capacity_override.unwrap_or(page.client_buffer.max(1) as usize);
-        self.state = Some(page.state.clone());
-        self.memory_limit = page.memory_limit;
-        self.host_memory = page.host_memory;
-        self.memory_includes_cache = page.memory_includes_cache;
-        if page.online_cpus.is_some() {
-            self.online_cpus = page.online_cpus;
-        }
-        self.interval_ms = page.interval_ms.max(1);
         self.poll_interval_ms = page.poll_interval_ms.max(100);
 
         let restart = page.reset || other_epoch || self.epoch.is_none();
@@ -183,6 +214,69 @@ impl ClientSeries {
             self.markers.drain(..excess);
         }
         if restart { Applied::Reset } else { Applied::Appended(added) }
+    }
+
+    /// What every answer says about the container, whatever the range.
+    fn take_page_facts(&mut self, page: &MetricsPage) {
+        self.full_id = Some(page.id.as_str().to_string());
+        self.state = Some(page.state.clone());
+        self.memory_limit = page.memory_limit;
+        self.host_memory = page.host_memory;
+        self.memory_includes_cache = page.memory_includes_cache;
+        if page.online_cpus.is_some() {
+            self.online_cpus = page.online_cpus;
+        }
+        self.interval_ms = page.interval_ms.max(1);
+    }
+
+    /// The x window drawn now, None before there is anything to draw. Live:
+    /// the held points up to the newest, at most the range's span of them
+    /// (an export of it gives exactly these points). Aggregated: see
+    /// [`HistoryBuffer::window`].
+    pub fn window(&self, now_ms: i64) -> Option<Window> {
+        if self.range.live() {
+            let (first, last) = (self.points.front()?.t_ms, self.points.back()?.t_ms);
+            Some(Window { from_ms: first.max(last - self.range.span_ms()), to_ms: last })
+        } else {
+            self.history.window(now_ms, self.range)
+        }
+    }
+
+    /// Indices of the points within the window.
+    pub fn visible(&self, w: &Window) -> std::ops::Range<usize> {
+        let start = self.points.partition_point(|p| p.t_ms < w.from_ms);
+        let end = self.points.partition_point(|p| p.t_ms <= w.to_ms);
+        start..end.max(start)
+    }
+
+    /// What the window shows, counted as an export of it counts rows:
+    /// points (live) or buckets that hold something (aggregated).
+    pub fn drawn(&self, w: &Window) -> usize {
+        if self.range.live() { self.visible(w).len() } else { self.history.drawn(w) }
+    }
+
+    /// Time of the newest point (or start of the newest bucket) drawn.
+    pub fn last_drawn_ms(&self, w: &Window) -> Option<i64> {
+        if self.range.live() {
+            let r = self.visible(w);
+            r.end.checked_sub(1).filter(|i| *i >= r.start).map(|i| self.points[i].t_ms)
+        } else {
+            self.history.last_present(w)
+        }
+    }
+
+    /// The visible point nearest to `t_ms`, if within `tolerance_ms`.
+    pub fn nearest_point(&self, t_ms: i64, tolerance_ms: i64, w: &Window) -> Option<usize> {
+        let r = self.visible(w);
+        let at = self.points.partition_point(|p| p.t_ms < t_ms).clamp(r.start, r.end);
+        [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter(|i| r.contains(i))
+            .map(|i| (i, (self.points[i].t_ms - t_ms).abs()))
+            .filter(|(_, d)| *d <= tolerance_ms)
+            .min_by_key(|(_, d)| *d)
+            .map(|(i, _)| i)
     }
 
     /// Index ranges of points to draw as connected lines: a line never
@@ -259,6 +353,8 @@ mod tests {
             online_cpus: Some(2),
             memory_includes_cache: false,
             history_loss: None,
+            range: HistoryRange::H1,
+            history: None,
         }
     }
 
@@ -331,5 +427,66 @@ mod tests {
         again.markers = s.markers.clone();
         s.apply(again);
         assert_eq!(s.markers.len(), 2);
+    }
+
+    #[test]
+    fn fifteen_minutes_is_a_window_on_the_same_points_and_counts_what_it_shows() {
+        let mut s = series().with_capacity(10_000).with_range(HistoryRange::M15);
+        // 20 minutes of points, one a second.
+        s.apply(page(1, 0, 1200));
+        let w = s.window(0).unwrap();
+        let last = s.points.back().unwrap().t_ms;
+        assert_eq!(w, Window { from_ms: last - 15 * 60_000, to_ms: last });
+        assert_eq!(s.drawn(&w), 901, "both ends are in the window, as in an export");
+        assert_eq!(s.last_drawn_ms(&w), Some(last));
+        // An answer asked for as 1 h serves 15 min too.
+        let mut next = page(1, 1200, 1);
+        next.range = HistoryRange::H1;
+        assert_eq!(s.apply(next), Applied::Appended(1));
+        s.range = HistoryRange::H1;
+        let w = s.window(0).unwrap();
+        assert_eq!((w.from_ms, s.drawn(&w)), (s.points.front().unwrap().t_ms, 1201));
+        // Hover: the nearest point within reach.
+        assert_eq!(s.nearest_point(w.from_ms + 1_400, 1_000, &w), Some(1));
+        assert_eq!(s.nearest_point(w.to_ms + 5_000, 1_000, &w), None);
+    }
+
+    #[test]
+    fn an_aggregated_range_takes_its_own_answers_only_and_polls_at_most_once_a_minute() {
+        let mut s = series().with_range(HistoryRange::D7);
+        assert_eq!(s.apply(page(1, 0, 3)), Applied::Dropped, "a live answer");
+        let mut p = page(0, 0, 0);
+        p.range = HistoryRange::D7;
+        p.poll_interval_ms = 600_000;
+        p.reset = true;
+        p.history = Some(wire::HistoryColumns {
+            resolution_ms: 600_000,
+            first_bucket: 5,
+            next_cursor: 6,
+            cpu_min: vec![None, Some(1.0)],
+            cpu_avg: vec![None, Some(2.0)],
+            cpu_max: vec![None, Some(3.0)],
+            mem_min_kib: vec![None, Some(1)],
+            mem_avg_kib: vec![None, Some(2)],
+            mem_max_kib: vec![None, Some(3)],
+            net_rx_bps: vec![None, None],
+            net_tx_bps: vec![None, None],
+            blk_read_bps: vec![None, None],
+            blk_write_bps: vec![None, None],
+            events: vec![],
+            markers: vec![],
+        });
+        let mut other = p.clone();
+        other.range = HistoryRange::D30;
+        assert_eq!(s.apply(other), Applied::Dropped, "another aggregated range");
+        assert_eq!(s.apply(p.clone()), Applied::Reset);
+        assert!(s.loaded() && s.epoch.is_none());
+        assert_eq!(s.poll_interval_ms, 60_000);
+        assert_eq!(s.history.cursor(), Some(5));
+        let w = s.window(6 * 600_000 + 1).unwrap();
+        assert_eq!(s.drawn(&w), 1);
+        p.reset = false;
+        assert_eq!(s.apply(p), Applied::Appended(2));
+        assert_eq!(s.history.buckets.len(), 2);
     }
 }

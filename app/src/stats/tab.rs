@@ -1,14 +1,23 @@
-//! The Stats tab. Opening it asks for the whole history, then polls with the
-//! cursor at the pace the server gives, one request at a time, only while
-//! the tab is open and the browser tab visible. Answers for another
-//! container or an old history are dropped.
+//! The Stats tab. A range picker (in the URL: `?range=6h`) chooses what is
+//! shown. A live range (15 min, 1 h) asks for the whole history, then polls
+//! with the cursor at the pace the server gives; an aggregated one (6 h to
+//! 30 d) asks for its tier's buckets, then polls from the newest at the
+//! tier's resolution (10 s to 60 s). One request at a time, only while the
+//! tab is open and the browser tab visible. Answers for another container,
+//! range or an old history are dropped.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::format;
+use super::history::Window;
 use super::series::ClientSeries;
-use wire::RunState;
+use wire::{HistoryRange, RunState};
+
+/// The range in the URL's `range`; 1 h when absent or unknown.
+pub fn range_from_query(raw: Option<&str>) -> HistoryRange {
+    raw.and_then(|r| HistoryRange::parse(r).ok()).unwrap_or_default()
+}
 
 /// Everything the tab shows in text; the canvas is drawn from the series.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,38 +33,89 @@ pub struct StatsView {
     pub net: String,
     pub blk: String,
     pub pids: String,
+    /// What the readouts are, for an aggregated range.
+    pub note: Option<String>,
     pub summary: String,
     pub points: usize,
     pub first_seq: Option<u64>,
     pub last_seq: Option<u64>,
     pub epoch: Option<u64>,
     pub segments: usize,
+    /// The range these numbers are for.
+    pub range: HistoryRange,
+    pub full_id: Option<String>,
+    /// The x window drawn, what it shows (as an export counts rows) and
+    /// the time of the newest thing drawn.
+    pub window: Option<Window>,
+    pub drawn: usize,
+    /// Aggregated buckets drawn with a band of some height.
+    pub banded: usize,
+    pub last_drawn_ms: Option<i64>,
+    pub resolution_ms: Option<i64>,
+    /// The plot's left and right edges, CSS px from the canvas's left edge.
+    pub plot: Option<(f64, f64)>,
 }
 
-/// The text readouts for the newest values, and the state in words.
+/// The newest values the readouts show.
+#[derive(Default)]
+struct Latest {
+    cpu: Option<f32>,
+    mem_bytes: Option<u64>,
+    net: (Option<f64>, Option<f64>),
+    blk: (Option<f64>, Option<f64>),
+    pids: Option<u32>,
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn latest(series: &ClientSeries) -> Latest {
+    if series.range.live() {
+        let newest =
+            |f: &dyn Fn(&super::series::ClientPoint) -> bool| series.points.iter().rev().find(|p| f(p)).copied();
+        let last = series.points.back();
+        Latest {
+            cpu: newest(&|p| p.cpu.is_some()).and_then(|p| p.cpu),
+            mem_bytes: newest(&|p| p.mem_bytes.is_some()).and_then(|p| p.mem_bytes),
+            net: last.map(|p| (p.net_rx, p.net_tx)).unwrap_or_default(),
+            blk: last.map(|p| (p.blk_read, p.blk_write)).unwrap_or_default(),
+            pids: last.and_then(|p| p.pids),
+        }
+    } else {
+        let buckets = &series.history.buckets;
+        let newest = |f: &dyn Fn(&super::history::Bucket) -> bool| buckets.iter().rev().find(|b| f(b)).copied();
+        let rate = |v: Option<u64>| v.map(|r| r as f64);
+        let net = newest(&|b| b.net_rx.is_some() || b.net_tx.is_some()).unwrap_or_default();
+        let blk = newest(&|b| b.blk_read.is_some() || b.blk_write.is_some()).unwrap_or_default();
+        Latest {
+            cpu: newest(&|b| b.cpu_avg.is_some()).and_then(|b| b.cpu_avg),
+            mem_bytes: newest(&|b| b.mem_avg_kib.is_some()).and_then(|b| b.mem_avg_kib).map(|k| k as u64 * 1024),
+            net: (rate(net.net_rx), rate(net.net_tx)),
+            blk: (rate(blk.blk_read), rate(blk.blk_write)),
+            pids: None,
+        }
+    }
+}
+
+/// The text readouts for the newest values, the state in words, and what
+/// the chart draws at `now_ms`.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn view_of(series: &ClientSeries, now_ms: i64) -> StatsView {
-    let latest = |f: &dyn Fn(&super::series::ClientPoint) -> bool| series.points.iter().rev().find(|p| f(p)).copied();
-    let cpu_point = latest(&|p| p.cpu.is_some());
-    let mem_point = latest(&|p| p.mem_bytes.is_some());
-    let last = series.points.back();
+    let l = latest(series);
     let unavailable = || "unavailable".to_string();
-    let cpu_value = cpu_point.and_then(|p| p.cpu);
-    let cpu = cpu_value.map(|v| format::cpu(v, series.online_cpus)).unwrap_or_else(unavailable);
+    let cpu = l.cpu.map(|v| format::cpu(v, series.online_cpus)).unwrap_or_else(unavailable);
     let cache = if series.memory_includes_cache { ", cache included" } else { "" };
-    let mem = match mem_point.and_then(|p| p.mem_bytes) {
+    let mem = match l.mem_bytes {
         Some(b) => match series.memory_limit {
-            Some(l) if l > 0 => format!(
+            Some(lim) if lim > 0 => format!(
                 "{} of {} ({:.0} %{cache})",
                 format::bytes(b as f64),
-                format::bytes(l as f64),
-                b as f64 / l as f64 * 100.0
+                format::bytes(lim as f64),
+                b as f64 / lim as f64 * 100.0
             ),
             _ => format!("{} (no limit{cache})", format::bytes(b as f64)),
         },
         None => unavailable(),
     };
-    let pair = |a: Option<f64>, b: Option<f64>, la: &str, lb: &str| match (a, b) {
+    let pair = |(a, b): (Option<f64>, Option<f64>), la: &str, lb: &str| match (a, b) {
         (None, None) => unavailable(),
         (a, b) => format!(
             "{la} {}, {lb} {}",
@@ -63,9 +123,14 @@ pub fn view_of(series: &ClientSeries, now_ms: i64) -> StatsView {
             b.map(format::rate).unwrap_or_else(unavailable)
         ),
     };
-    let net = last.map(|p| pair(p.net_rx, p.net_tx, "received", "sent")).unwrap_or_else(unavailable);
-    let blk = last.map(|p| pair(p.blk_read, p.blk_write, "read", "written")).unwrap_or_else(unavailable);
-    let pids = last.and_then(|p| p.pids).map(|n| n.to_string()).unwrap_or_else(unavailable);
+    let net = pair(l.net, "received", "sent");
+    let blk = pair(l.blk, "read", "written");
+    let live = series.range.live();
+    let pids = match l.pids {
+        Some(n) => n.to_string(),
+        None if !live => "not kept in long history".into(),
+        None => unavailable(),
+    };
     let (status, status_kind) = match &series.state {
         Some(RunState::Exited { exit_code, at_ms, oom_killed }) => {
             let mut parts = vec![];
@@ -88,46 +153,124 @@ pub fn view_of(series: &ClientSeries, now_ms: i64) -> StatsView {
         Some(RunState::Restarting) => (Some("Restarting".into()), "paused"),
         Some(RunState::Running) | None => (None, ""),
     };
+    let resolution_ms = (!live && series.history.resolution_ms > 0).then_some(series.history.resolution_ms);
+    let note = resolution_ms.map(|r| format!("Averages over the newest {} with data.", format::span(r)));
     let summary = format!(
-        "Container metrics. CPU {cpu}. Memory {mem}. Network {net}. Block I/O {blk}. PIDs {pids}.{}",
+        "Container metrics, last {}. CPU {cpu}. Memory {mem}. Network {net}. Block I/O {blk}. PIDs {pids}.{}",
+        format::range_label(series.range),
         status.as_deref().map(|s| format!(" {s}.")).unwrap_or_default()
     );
+    let window = series.window(now_ms);
+    let drawn = window.map(|w| series.drawn(&w)).unwrap_or(0);
     StatsView {
-        loaded: series.epoch.is_some(),
+        loaded: series.loaded(),
         status,
         status_kind,
         error: None,
+        cpu_value: l.cpu,
         cpu,
-        cpu_value,
         mem,
         net,
         blk,
         pids,
+        note,
         summary,
-        points: series.points.len(),
+        points: if live { series.points.len() } else { drawn },
         first_seq: series.points.front().map(|p| p.seq),
         last_seq: series.points.back().map(|p| p.seq),
         epoch: series.epoch,
-        segments: series.segments().len(),
+        segments: match window {
+            _ if live => series.segments().len(),
+            Some(w) => series.history.runs(&w, |b| b.present().then_some(())).len(),
+            None => 0,
+        },
+        range: series.range,
+        full_id: series.full_id.clone(),
+        window,
+        drawn,
+        banded: match window {
+            Some(w) if !series.range.live() => series.history.banded(&w),
+            _ => 0,
+        },
+        last_drawn_ms: window.and_then(|w| series.last_drawn_ms(&w)),
+        resolution_ms,
+        plot: None,
     }
+}
+
+/// What the hover readout shows: where, when, and the values there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hover {
+    /// CSS px from the canvas's left edge.
+    pub x_css: f64,
+    /// Shown to the left of the cursor (right half of the chart).
+    pub flip: bool,
+    pub time: String,
+    pub lines: Vec<super::hover::Line>,
+    /// "point", "bucket", or "none" (no data there).
+    pub kind: &'static str,
 }
 
 #[component]
 pub fn StatsTab() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let host = Memo::new(move |_| params.read().get("host").unwrap_or_default());
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let range = Memo::new(move |_| range_from_query(query.read().get("range").as_deref()));
     let view_state = RwSignal::new(StatsView::default());
+    let hover = RwSignal::new(None::<Hover>);
     let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
 
     #[cfg(feature = "hydrate")]
-    browser::start(host, id, view_state, canvas_ref);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (host, id);
+    let pointer = browser::start(host, id, range, view_state, hover, canvas_ref);
+
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        pointer.at(ev.offset_x() as f64);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_leave = move |_: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        pointer.leave();
+    };
 
     let v = move || view_state.get();
+    let picker = HistoryRange::ALL
+        .into_iter()
+        .map(|r| {
+            let href = move || {
+                crate::base::href(&format!("/containers/{}/{}/stats?range={}", host.get(), id.get(), r.as_str()))
+            };
+            let selected = move || range.get() == r;
+            view! {
+                <a href=href data-range=r.as_str() class:active=selected
+                    aria-current=move || selected().then_some("true")>{format::range_label(r)}</a>
+            }
+        })
+        .collect_view();
+    let export = move |fmt: &'static str| {
+        move || {
+            let s = v();
+            s.window.map(|w| {
+                let id = s.full_id.clone().unwrap_or_else(|| id.get());
+                super::export::href(crate::base::base_path(), &host.get(), &id, s.range, fmt, &w)
+            })
+        }
+    };
+    let no_window = move || v().window.is_none().then_some("true");
+    let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     view! {
         <section class="stats" data-testid="stats">
+            <div class="stats-bar">
+                <nav class="range-picker" data-testid="range-picker" aria-label="Time range">{picker}</nav>
+                <div class="downloads">
+                    <span class="label">"Download what is shown:"</span>
+                    <a class="download" data-testid="export-csv" download="" href=export("csv") aria-disabled=no_window>"CSV"</a>
+                    <a class="download" data-testid="export-json" download="" href=export("json") aria-disabled=no_window>"JSON"</a>
+                </div>
+            </div>
             {move || {
                 let s = v();
                 if let Some(e) = s.error.clone() {
@@ -147,16 +290,43 @@ pub fn StatsTab() -> impl IntoView {
                 <div class="readout"><span class="label">"Network"</span><span data-testid="net-readout">{move || v().net}</span></div>
                 <div class="readout"><span class="label">"Block I/O"</span><span data-testid="blk-readout">{move || v().blk}</span></div>
                 <div class="readout"><span class="label">"PIDs"</span><span data-testid="pids-readout">{move || v().pids}</span></div>
+                {move || v().note.map(|n| view! { <div class="readout note muted">{n}</div> })}
             </div>
-            <canvas class="chart" node_ref=canvas_ref role="img"
-                aria-label=move || v().summary
-                data-points=move || v().points.to_string()
-                data-first-seq=move || v().first_seq.map(|s| s.to_string()).unwrap_or_default()
-                data-last-seq=move || v().last_seq.map(|s| s.to_string()).unwrap_or_default()
-                data-epoch=move || v().epoch.map(|s| s.to_string()).unwrap_or_default()
-                data-segments=move || v().segments.to_string()>
-            </canvas>
-            <p class="hint">"CPU is % of one core: 250 % means 2.5 cores busy. Memory excludes the reclaimable page cache, like docker stats."</p>
+            <div class="chart-wrap" data-testid="chart"
+                data-range=move || v().range.as_str()
+                data-window-from=move || num(v().window.map(|w| w.from_ms))
+                data-window-to=move || num(v().window.map(|w| w.to_ms))
+                data-points=move || v().drawn.to_string()
+                data-band-buckets=move || v().banded.to_string()
+                data-last-time=move || num(v().last_drawn_ms)
+                data-resolution=move || num(v().resolution_ms)
+                data-plot-left=move || v().plot.map(|p| p.0.to_string()).unwrap_or_default()
+                data-plot-right=move || v().plot.map(|p| p.1.to_string()).unwrap_or_default()>
+                <canvas class="chart" node_ref=canvas_ref role="img"
+                    on:mousemove=on_move on:mouseleave=on_leave
+                    aria-label=move || v().summary
+                    data-points=move || v().points.to_string()
+                    data-first-seq=move || v().first_seq.map(|s| s.to_string()).unwrap_or_default()
+                    data-last-seq=move || v().last_seq.map(|s| s.to_string()).unwrap_or_default()
+                    data-epoch=move || v().epoch.map(|s| s.to_string()).unwrap_or_default()
+                    data-segments=move || v().segments.to_string()>
+                </canvas>
+                {move || hover.get().map(|h| {
+                    let left = format!("{:.1}px", h.x_css);
+                    let lines = h.lines.into_iter().map(|(label, value)| {
+                        view! { <div class="hover-line"><span class="label">{label}</span>" "<span class="value">{value}</span></div> }
+                    }).collect_view();
+                    view! {
+                        <div class="chart-cursor" style:left=left.clone() aria-hidden="true"></div>
+                        <div class="chart-hover" class:flip=h.flip style:left=left data-testid="chart-hover" data-kind=h.kind>
+                            <div class="hover-time">{h.time}</div>
+                            {lines}
+                        </div>
+                    }
+                })}
+            </div>
+            <p class="hint">"CPU is % of one core: 250 % means 2.5 cores busy. Memory excludes the reclaimable page cache, like docker stats. "
+                "From 6 h on, each point is a bucket's average, the band its minimum to maximum; hover for the numbers."</p>
         </section>
     }
 }
@@ -169,11 +339,12 @@ mod browser {
     use leptos::prelude::*;
     use leptos::web_sys::{self, VisibilityState};
 
-    use super::{StatsView, view_of};
+    use super::{Hover, StatsView, view_of};
     use crate::api::container_metrics;
-    use crate::stats::chart;
+    use crate::stats::chart::{self, Layout};
+    use crate::stats::hover;
     use crate::stats::series::{Applied, ClientSeries};
-    use wire::ErrorKind;
+    use wire::{ErrorKind, HistoryRange};
 
     async fn sleep_ms(ms: u32) {
         let promise = web_sys::js_sys::Promise::new(&mut |resolve, _| {
@@ -190,34 +361,132 @@ mod browser {
         web_sys::js_sys::Date::now() as i64
     }
 
-    fn redraw(series: StoredValue<ClientSeries>, canvas_ref: NodeRef<leptos::html::Canvas>) -> Option<String> {
-        let canvas = canvas_ref.get_untracked()?;
-        let palette = chart::palette_from_css();
-        let (result, took) = series.with_value(|s| chart::timed_draw(&canvas, s, &palette));
-        let _ = canvas.set_attribute("data-draw-ms", &format!("{took:.2}"));
-        result.err()
+    /// The tab's browser state, shared by the polling loop, the window
+    /// listeners and the pointer.
+    #[derive(Clone, Copy)]
+    pub struct Shared {
+        series: StoredValue<ClientSeries>,
+        layout: StoredValue<Option<Layout>>,
+        pointer_x: StoredValue<Option<f64>>,
+        view_state: RwSignal<StatsView>,
+        hover: RwSignal<Option<Hover>>,
+        canvas_ref: NodeRef<leptos::html::Canvas>,
+    }
+
+    impl Shared {
+        /// Draws the window of now and updates the texts (keeping the last
+        /// request's error when `keep_error`) and the hover readout.
+        fn refresh(self, keep_error: bool) {
+            let now = now_ms();
+            let w = self.series.with_value(|s| s.window(now));
+            let mut draw_error = None;
+            let mut layout = None;
+            if let Some(canvas) = self.canvas_ref.get_untracked() {
+                let palette = chart::palette_from_css();
+                let (result, took) = self.series.with_value(|s| chart::timed_draw(&canvas, s, w, &palette));
+                let _ = canvas.set_attribute("data-draw-ms", &format!("{took:.2}"));
+                match result {
+                    Ok(l) => layout = l,
+                    Err(e) => draw_error = Some(e),
+                }
+            }
+            self.layout.set_value(layout);
+            let mut v = self.series.with_value(|s| view_of(s, now));
+            v.plot = layout.map(|l| (l.left_css, l.right_css));
+            v.error = match draw_error {
+                Some(e) => Some(format!("The chart could not be drawn: {e}")),
+                None if keep_error => self.view_state.with_untracked(|p| p.error.clone()),
+                None => None,
+            };
+            self.view_state.set(v);
+            match self.pointer_x.get_value() {
+                Some(x) => self.hover_at(x),
+                None => self.hover.set(None),
+            }
+        }
+
+        /// The pointer is over the canvas, `x_css` from its left edge.
+        pub fn at(self, x_css: f64) {
+            self.pointer_x.set_value(Some(x_css));
+            self.hover_at(x_css);
+        }
+
+        pub fn leave(self) {
+            self.pointer_x.set_value(None);
+            self.hover.set(None);
+        }
+
+        fn hover_at(self, x_css: f64) {
+            let Some(layout) = self.layout.get_value() else {
+                self.hover.set(None);
+                return;
+            };
+            let t = layout.time_at(x_css);
+            // Within 8 px of the pointer.
+            let reach = (8.0 * layout.ms_per_px()) as i64;
+            let w = layout.window;
+            let found = self.series.with_value(|s| {
+                if s.range.live() {
+                    let i = s.nearest_point(t, reach.max(s.interval_ms as i64 * 2), &w)?;
+                    let p = &s.points[i];
+                    Some((p.t_ms, chart::hover_time(p.t_ms, None), hover::point_lines(p, s.online_cpus), "point"))
+                } else {
+                    let h = &s.history;
+                    let i = h.nearest(t, reach, &w)?;
+                    let lines = hover::bucket_lines(h.get(i)?);
+                    Some((h.x_of(i, &w), chart::hover_time(h.start_ms(i), Some(h.resolution_ms)), lines, "bucket"))
+                }
+            });
+            let (x, time, lines, kind) = match found {
+                Some((at, time, lines, kind)) => (layout.x_of(at), time, lines, kind),
+                None => (x_css, chart::hover_time(t, None), vec![("Data", "none at this time".to_string())], "none"),
+            };
+            let flip = x > (layout.left_css + layout.right_css) / 2.0;
+            self.hover.set(Some(Hover { x_css: x, flip, time, lines, kind }));
+        }
     }
 
     pub fn start(
         host: Memo<String>,
         id: Memo<String>,
+        range: Memo<HistoryRange>,
         view_state: RwSignal<StatsView>,
+        hover: RwSignal<Option<Hover>>,
         canvas_ref: NodeRef<leptos::html::Canvas>,
-    ) {
-        let series = StoredValue::new(ClientSeries::new("", ""));
+    ) -> Shared {
+        let shared = Shared {
+            series: StoredValue::new(ClientSeries::new("", "")),
+            layout: StoredValue::new(None),
+            pointer_x: StoredValue::new(None),
+            view_state,
+            hover,
+            canvas_ref,
+        };
         let current: StoredValue<Option<Arc<AtomicBool>>> = StoredValue::new(None);
+        // What the running loop polls: the container, and the aggregated
+        // range (None: the live points, which every live range shares).
+        let polling: StoredValue<Option<(String, String, Option<HistoryRange>)>> = StoredValue::new(None);
 
-        // One polling loop per (host, id); a new one replaces the old.
+        // One polling loop per (host, id, what is polled); a new one replaces
+        // the old. Between live ranges only the window changes: no new loop.
         Effect::new(move |_| {
-            let (h, i) = (host.get(), id.get());
+            let (h, i, r) = (host.get(), id.get(), range.get());
+            let key = (h.clone(), i.clone(), (!r.live()).then_some(r));
+            if polling.get_value().as_ref() == Some(&key) {
+                shared.series.update_value(|s| s.range = r);
+                shared.refresh(true);
+                return;
+            }
+            polling.set_value(Some(key));
             let alive = Arc::new(AtomicBool::new(true));
             if let Some(old) = current.get_value() {
                 old.store(false, Ordering::SeqCst);
             }
             current.set_value(Some(alive.clone()));
-            series.set_value(ClientSeries::new(&h, &i));
-            view_state.set(StatsView::default());
-            leptos::task::spawn_local(poll(h, i, alive, series, view_state, canvas_ref));
+            shared.series.set_value(ClientSeries::new(&h, &i).with_range(r));
+            view_state.set(StatsView { range: r, ..StatsView::default() });
+            shared.refresh(false);
+            leptos::task::spawn_local(poll(h, i, alive, shared));
         });
         on_cleanup(move || {
             if let Some(alive) = current.try_get_value().flatten() {
@@ -226,26 +495,17 @@ mod browser {
         });
 
         // Redraw at once when the window resizes or the theme changes.
-        let on_resize = window_event_listener(leptos::ev::resize, move |_| {
-            redraw(series, canvas_ref);
-        });
-        let on_theme = window_event_listener_untyped(crate::theme::THEME_EVENT, move |_| {
-            redraw(series, canvas_ref);
-        });
+        let on_resize = window_event_listener(leptos::ev::resize, move |_| shared.refresh(true));
+        let on_theme = window_event_listener_untyped(crate::theme::THEME_EVENT, move |_| shared.refresh(true));
         on_cleanup(move || {
             on_resize.remove();
             on_theme.remove();
         });
+        shared
     }
 
-    async fn poll(
-        host: String,
-        id: String,
-        alive: Arc<AtomicBool>,
-        series: StoredValue<ClientSeries>,
-        view_state: RwSignal<StatsView>,
-        canvas_ref: NodeRef<leptos::html::Canvas>,
-    ) {
+    async fn poll(host: String, id: String, alive: Arc<AtomicBool>, shared: Shared) {
+        let series = shared.series;
         let mut error_delay = 1000u32;
         loop {
             if !alive.load(Ordering::SeqCst) {
@@ -258,8 +518,12 @@ mod browser {
                     return;
                 }
             }
-            let cursor = series.with_value(|s| s.cursor());
-            let answer = container_metrics(host.clone(), id.clone(), cursor).await;
+            let (range, cursor, history_cursor) = series.with_value(|s| {
+                if s.range.live() { (s.range, s.cursor(), None) } else { (s.range, None, s.history.cursor()) }
+            });
+            let answer =
+                container_metrics(host.clone(), id.clone(), cursor, Some(range.as_str().to_string()), history_cursor)
+                    .await;
             if !alive.load(Ordering::SeqCst) {
                 return; // the user left: a late answer is dropped
             }
@@ -270,10 +534,7 @@ mod browser {
                     if applied == Some(Applied::Dropped) {
                         series.update_value(|s| s.start_over());
                     }
-                    let draw_error = redraw(series, canvas_ref);
-                    let mut v = series.with_value(|s| view_of(s, now_ms()));
-                    v.error = draw_error.map(|e| format!("The chart could not be drawn: {e}"));
-                    view_state.set(v);
+                    shared.refresh(false);
                     series.with_value(|s| s.poll_interval_ms)
                 }
                 Err(e) => {
@@ -284,7 +545,7 @@ mod browser {
                         ErrorKind::NotFound => "This container does not exist (any more).".to_string(),
                         _ => crate::pages::describe(&e),
                     };
-                    view_state.update(|v| v.error = Some(text));
+                    shared.view_state.update(|v| v.error = Some(text));
                     let d = error_delay;
                     error_delay = (error_delay * 2).min(30_000);
                     d
@@ -331,5 +592,49 @@ mod tests {
         assert_eq!(v.net, "unavailable");
         assert_eq!(v.blk, "read 0 B/s, written 2.0 KiB/s");
         assert!(v.summary.contains("CPU 150.0 %"));
+    }
+
+    #[test]
+    fn the_range_comes_from_the_url_and_an_unknown_one_is_an_hour() {
+        assert_eq!(range_from_query(Some("6h")), HistoryRange::H6);
+        assert_eq!(range_from_query(Some("30d")), HistoryRange::D30);
+        assert_eq!(range_from_query(Some("2h")), HistoryRange::H1);
+        assert_eq!(range_from_query(None), HistoryRange::H1);
+    }
+
+    #[test]
+    fn an_aggregated_range_reads_out_its_newest_bucket_and_says_what_it_draws() {
+        let mut s = ClientSeries::new("local", "x").with_range(HistoryRange::H24);
+        s.online_cpus = Some(2);
+        let cols = wire::HistoryColumns {
+            resolution_ms: 60_000,
+            first_bucket: 1000,
+            next_cursor: 1002,
+            cpu_min: vec![Some(1.0), Some(2.0), None],
+            cpu_avg: vec![Some(1.5), Some(3.0), None],
+            cpu_max: vec![Some(2.0), Some(4.0), None],
+            mem_min_kib: vec![Some(1024), Some(2048), None],
+            mem_avg_kib: vec![Some(1024), Some(2048), None],
+            mem_max_kib: vec![Some(1024), Some(2048), None],
+            net_rx_bps: vec![Some(0), Some(2048), None],
+            net_tx_bps: vec![Some(0), Some(0), None],
+            blk_read_bps: vec![None; 3],
+            blk_write_bps: vec![None; 3],
+            // The newest bucket holds only an event: the readouts skip it.
+            events: vec![2],
+            markers: vec![],
+        };
+        s.history.merge(&cols, HistoryRange::H24);
+        let v = view_of(&s, 1002 * 60_000 + 30_000);
+        assert!(v.loaded);
+        assert_eq!(v.cpu, "3.0 % (0.0 of 2 cores)");
+        assert_eq!(v.mem, "2.0 MiB (no limit)");
+        assert_eq!(v.net, "received 2.0 KiB/s, sent 0 B/s");
+        assert_eq!(v.note.as_deref(), Some("Averages over the newest 1 min with data."));
+        assert_eq!(v.window, Some(Window { from_ms: (1002 - 1439) * 60_000, to_ms: 1002 * 60_000 + 30_000 }));
+        assert_eq!((v.drawn, v.points, v.segments), (3, 3, 1));
+        assert_eq!(v.last_drawn_ms, Some(1002 * 60_000));
+        assert_eq!(v.resolution_ms, Some(60_000));
+        assert!(v.summary.starts_with("Container metrics, last 24 h."), "{}", v.summary);
     }
 }
