@@ -17,7 +17,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && r
 ENV PATH=/opt/tools/node_modules/.bin:$PATH
 WORKDIR /src
 COPY . .
-RUN cargo leptos build --release --precompress \
+RUN mkdir /src/empty-data && cargo leptos build --release --precompress \
  && for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do gzip -9 -n -c "$f" > "$f.gz"; done
 
 # ssh:// hosts need the ssh client and the libraries it links.
@@ -30,6 +30,9 @@ FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=ssh /out/ /
 COPY --from=build /src/target/release/binnacle /usr/local/bin/binnacle
 COPY --from=build /src/target/site /site
+# The long history's file, with BINNACLE_DATA_DIR=/data (opt-in).
+COPY --from=build --chown=65532:65532 /src/empty-data /data
+VOLUME /data
 ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000 HOME=/home/nonroot
 # distroless "nonroot" is uid 65532; give it the Docker socket's group with --group-add.
 USER 65532:65532

@@ -286,6 +286,27 @@ bench-prometheus:
 	  echo "|---|---|---|---|---|---|---|"; } > $$out; \
 	for n in $(BENCH_SCRAPE_SIZES); do $(CARGO_TARGET_DIR)/release/examples/bench_scrape $$n 200 >> $$out; done; cat $$out
 
+# The long history: 200 containers with every tier full (memory, the file
+# written and read back, one sample's cost), then one container's month at
+# 10 s in Prometheus' TSDB (promtool), for comparison; writes
+# docs/performance-history.md.
+bench-history: deps-run apt-test
+	cargo build --release -p engine --example bench_history
+	@out=docs/performance-history.md; mkdir -p docs; tmp=$$(mktemp -d /var/tmp/binnacle-bench-history.XXXXXX); { \
+	  $(call bench_head,Long history,bench-history); \
+	  echo "- the file on $$(df -T /var/tmp | awk 'NR==2{print $$2}') (/var/tmp), fsynced"; echo; \
+	  $(CARGO_TARGET_DIR)/release/examples/bench_history 200 $$tmp; echo; \
+	  echo "## Next to Prometheus"; echo; \
+	  echo "One container's month at 10 s (CPU, working set, network and block counters, 6 series, 1.55 M samples) as cAdvisor would expose it, written into Prometheus' TSDB by \\`promtool tsdb create-blocks-from openmetrics\\` ($$(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3)), next to Binnacle's month of the same container (T1-T4: 10 s for 6 h down to 1 h for 30 days, min/avg/max)."; echo; \
+	  python3 end2end/perf/prometheus-month.py $$(( $$(date +%s) - 7200 )) > $$tmp/month.om; \
+	  t0=$$(date +%s); promtool tsdb create-blocks-from openmetrics $$tmp/month.om $$tmp/tsdb >/dev/null 2>&1; t1=$$(date +%s); \
+	  bytes=$$(du -sb $$tmp/tsdb | cut -f1); \
+	  echo "| store | one container, 30 days | resolution kept |"; echo "|---|---|---|"; \
+	  echo "| Prometheus TSDB (blocks on disk) | $$(( bytes / 1024 )) KiB | every 10 s sample, 30 days |"; \
+	  echo "| Binnacle history file | 104 KiB | 10 s for 6 h, 1 min for 24 h, 10 min for 7 d, 1 h for 30 d; min/avg/max |"; \
+	  echo; echo "(promtool took $$(( t1 - t0 )) s to build the blocks.)"; \
+	} > $$out; rm -rf $$tmp; cat $$out
+
 # Chart render time in headless Chromium and the wasm size; writes docs/performance-ui.md.
 bench-ui: deps-test engine build-release
 	cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
@@ -300,7 +321,7 @@ IMAGE ?= binnacle:latest
 # passwd entry for its user and a writable HOME.
 image: build-release engine apt-hosts
 	@echo "==> building $(IMAGE) from the release build (seconds)"
-	@dir=$$(mktemp -d); mkdir -p $$dir/rootfs/usr/local/bin $$dir/rootfs/usr/bin $$dir/rootfs/site $$dir/rootfs/tmp $$dir/rootfs/etc; \
+	@dir=$$(mktemp -d); mkdir -p $$dir/rootfs/usr/local/bin $$dir/rootfs/usr/bin $$dir/rootfs/site $$dir/rootfs/tmp $$dir/rootfs/etc $$dir/data; \
 	cp $(RELEASE_BIN) $$dir/rootfs/usr/local/bin/binnacle; \
 	cp /usr/bin/ssh $$dir/rootfs/usr/bin/ssh; \
 	cp -r target/site/. $$dir/rootfs/site/; \
@@ -309,7 +330,7 @@ image: build-release engine apt-hosts
 	printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/tmp:/sbin/nologin\n' > $$dir/rootfs/etc/passwd; \
 	printf 'root:x:0:\nnonroot:x:65532:\n' > $$dir/rootfs/etc/group; \
 	chmod 1777 $$dir/rootfs/tmp; \
-	printf '%s\n' 'FROM scratch' 'COPY rootfs/ /' \
+	printf '%s\n' 'FROM scratch' 'COPY rootfs/ /' 'COPY --chown=65532:65532 data/ /data/' 'VOLUME /data' \
 	  'ENV LEPTOS_SITE_ROOT=/site LEPTOS_ENV=PROD BINNACLE_LISTEN=0.0.0.0:3000 HOME=/tmp' \
 	  'USER 65532:65532' 'EXPOSE 3000' 'ENTRYPOINT ["/usr/local/bin/binnacle"]' > $$dir/Dockerfile; \
 	docker build -q -t $(IMAGE) $$dir >/dev/null; rm -rf $$dir; \
@@ -346,6 +367,7 @@ image-test: image
 	[ $$ok = 1 ] && [ "$$code" = 303 ] && [ "$$user" = 65532:65532 ] \
 	  && echo "image-test: 1 passed, 0 failed" || { echo "image-test failed: healthz ok=$$ok, login $$code, user $$user"; echo "image-test: 0 passed, 1 failed"; exit 1; }
 	@end2end/image/cgroup-mounts.sh $(IMAGE) $(TEST_IMAGE)
+	@end2end/image/history-restart.sh $(IMAGE) $(TEST_IMAGE)
 
 # The image behind Debian's nginx at /binnacle/, driven in Chromium.
 e2e-proxy: deps-test image

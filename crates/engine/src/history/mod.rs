@@ -345,8 +345,10 @@ impl History {
 
 fn columns(t: &Tier, c: &Container, first: i64, last: i64) -> HistoryColumns {
     let res = t.resolution_ms;
-    let mut out =
-        HistoryColumns { resolution_ms: res as u32, first_bucket: first, next_cursor: last, ..Default::default() };
+    // The next read starts at the bucket still filling (a sample that
+    // closes an interval after a boundary adds to the bucket before it).
+    let next_cursor = t.filling().map_or(last, |f| f.clamp(first, last));
+    let mut out = HistoryColumns { resolution_ms: res as u32, first_bucket: first, next_cursor, ..Default::default() };
     let round1 = |v: f64| ((v * 10.0).round() / 10.0) as f32;
     for b in first..=last {
         let a = t.get(b).unwrap_or_default();

@@ -266,7 +266,10 @@ fn the_file_round_trips_and_bad_files_are_refused() {
     let g = History::new(HistoryConfig::default());
     assert_eq!(g.decode(&bytes).unwrap(), 1);
     for r in [HistoryRange::H6, HistoryRange::H24, HistoryRange::D7, HistoryRange::D30] {
-        assert_eq!(g.read(&host, &id, r, None, START + 600_000), h.read(&host, &id, r, None, START + 600_000));
+        // The same buckets (the cursor differs: nothing fills after a load).
+        let read =
+            |x: &History| x.read(&host, &id, r, None, START + 600_000).map(|c| HistoryColumns { next_cursor: 0, ..c });
+        assert!(read(&g) == read(&h), "{r:?}");
     }
     let page = g.read(&host, &id, HistoryRange::H6, None, START + 600_000).unwrap();
     assert!(page.cpu_avg.iter().flatten().all(|c| (*c - 50.0).abs() < 0.1), "{:?}", page.cpu_avg);

@@ -315,6 +315,11 @@ impl Tier {
         }
     }
 
+    /// The bucket still filling, if any: it and later ones may still change.
+    pub fn filling(&self) -> Option<i64> {
+        self.acc.map(|a| a.bucket)
+    }
+
     /// The newest bucket with anything in it (the filling one included).
     pub fn newest(&self) -> Option<i64> {
         let filling = self.acc.map(|a| a.bucket);
