@@ -21,7 +21,7 @@ WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version 
 TEST_IMAGE  ?= binnacle-busybox:latest
 export BINNACLE_TEST_IMAGE := $(TEST_IMAGE)
 APT_RUN     := busybox-static
-APT_TEST    := busybox-static chromium nginx prometheus
+APT_TEST    := busybox-static chromium nginx prometheus curl python3
 APT_HOSTS   := socat openssh-server openssl podman curl
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
@@ -297,7 +297,7 @@ bench-history: deps-run apt-test
 	  echo "- the file on $$(df -T /var/tmp | awk 'NR==2{print $$2}') (/var/tmp), fsynced"; echo; \
 	  $(CARGO_TARGET_DIR)/release/examples/bench_history 200 $$tmp; echo; \
 	  echo "## Next to Prometheus"; echo; \
-	  echo "One container's month at 10 s (CPU, working set, network and block counters, 6 series, 1.55 M samples) as cAdvisor would expose it, written into Prometheus' TSDB by \\`promtool tsdb create-blocks-from openmetrics\\` ($$(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3)), next to Binnacle's month of the same container (T1-T4: 10 s for 6 h down to 1 h for 30 days, min/avg/max)."; echo; \
+	  echo "One container's month at 10 s (CPU, working set, network and block counters, 6 series, 1.55 M samples) as cAdvisor would expose it, written into Prometheus' TSDB by promtool tsdb create-blocks-from openmetrics ($$(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3)), next to Binnacle's month of the same container (T1-T4: 10 s for 6 h down to 1 h for 30 days, min/avg/max)."; echo; \
 	  python3 end2end/perf/prometheus-month.py $$(( $$(date +%s) - 7200 )) > $$tmp/month.om; \
 	  t0=$$(date +%s); promtool tsdb create-blocks-from openmetrics $$tmp/month.om $$tmp/tsdb >/dev/null 2>&1; t1=$$(date +%s); \
 	  bytes=$$(du -sb $$tmp/tsdb | cut -f1); \
@@ -354,7 +354,7 @@ image-ssh-test: image
 
 # Runs the image with the socket mounted (non-root, the socket's group
 # added), checks that it reaches the engine and that login works.
-image-test: image
+image-test: image apt-test
 	@name=binnacle-image-test; docker rm -f $$name >/dev/null 2>&1 || true; \
 	docker run -d --name $$name --label binnacle.test=image -p 127.0.0.1:3300:3000 \
 	  -v /var/run/docker.sock:/var/run/docker.sock --group-add $$(stat -c %g /var/run/docker.sock) \
