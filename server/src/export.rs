@@ -136,6 +136,11 @@ async fn run(
     Ok(res)
 }
 
+/// An f32 as the f64 with its shortest decimal form (12.3, not 12.300000190734863).
+fn short(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(v as f64)
+}
+
 fn live_rows(c: &wire::Columns) -> Vec<(i64, Vec<Cell>)> {
     let pids = c.pids();
     let n = |v: Option<u64>| Cell::Num(v.map(|v| v as f64));
@@ -146,7 +151,7 @@ fn live_rows(c: &wire::Columns) -> Vec<(i64, Vec<Cell>)> {
             (
                 t,
                 vec![
-                    Cell::Num(c.cpu_pct[i].map(f64::from)),
+                    Cell::Num(c.cpu_pct[i].map(short)),
                     n(c.mem_kib[i].map(|k| k as u64 * 1024)),
                     n(c.net_rx_bps[i]),
                     n(c.net_tx_bps[i]),
@@ -160,7 +165,7 @@ fn live_rows(c: &wire::Columns) -> Vec<(i64, Vec<Cell>)> {
 }
 
 fn bucket_rows(c: &HistoryColumns) -> Vec<(i64, Vec<Cell>)> {
-    let f = |v: Option<f32>| Cell::Num(v.map(f64::from));
+    let f = |v: Option<f32>| Cell::Num(v.map(short));
     let kib = |v: Option<u32>| Cell::Num(v.map(|k| k as f64 * 1024.0));
     let n = |v: Option<u64>| Cell::Num(v.map(|v| v as f64));
     (0..c.len())

@@ -53,6 +53,8 @@ pub struct HistorySaver {
     dir: std::path::PathBuf,
     history: Arc<engine::history::History>,
     final_done: std::sync::atomic::AtomicBool,
+    /// One write at a time (the periodic one and the one at shutdown share the temporary file).
+    writing: std::sync::Mutex<()>,
 }
 
 /// How often the history file is written.
@@ -77,11 +79,12 @@ impl HistorySaver {
                 "history: the file is {error}; moved aside, starting empty"
             ),
         }
-        Ok(Arc::new(HistorySaver { dir, history, final_done: Default::default() }))
+        Ok(Arc::new(HistorySaver { dir, history, final_done: Default::default(), writing: Default::default() }))
     }
 
     /// Writes the file now (blocking: call from a blocking thread or at exit).
     pub fn save(&self) {
+        let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let t0 = std::time::Instant::now();
         match self.history.save(&self.dir, engine::history::now_ms()) {
             Ok(bytes) => tracing::debug!(bytes, ms = t0.elapsed().as_millis() as u64, "history: saved"),

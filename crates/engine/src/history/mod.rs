@@ -40,7 +40,16 @@ pub const TIERS: [(i64, usize); 4] = [(10_000, 2160), (60_000, 1440), (600_000, 
 const MAX_SPAN_MS: i64 = 120_000;
 
 /// Lifecycle events kept per container, oldest dropped first.
-const MAX_MARKERS: usize = 256;
+pub(crate) const MAX_MARKERS: usize = 256;
+
+/// A new container takes over an identity (compose service or name) only
+/// from a holder that stopped, or that was not sampled for this long: two
+/// running containers never trade one history back and forth.
+const TAKEOVER_AFTER_MS: i64 = 120_000;
+
+/// An event time further than this from Binnacle's clock (a skewed remote
+/// engine) is placed at the time it arrived.
+const MAX_EVENT_SKEW_MS: i64 = 600_000;
 
 #[derive(Debug, Clone)]
 pub struct HistoryConfig {
@@ -67,6 +76,8 @@ pub(crate) struct Container {
     pub tiers: [Tier; 4],
     pub markers: VecDeque<Marker>,
     last_event_nanos: i64,
+    /// The holder runs (sampled since it last stopped).
+    running: bool,
 }
 
 impl Container {
@@ -80,6 +91,7 @@ impl Container {
             tiers: TIERS.map(|(res, len)| Tier::new(res, len)),
             markers: VecDeque::new(),
             last_event_nanos: 0,
+            running: false,
         }
     }
 
@@ -87,28 +99,40 @@ impl Container {
         for t in &mut self.tiers {
             t.flag_event(t_ms);
         }
-        if self.markers.len() == MAX_MARKERS {
+        while self.markers.len() >= MAX_MARKERS {
             self.markers.pop_front();
         }
         self.markers.push_back(Marker { kind, t_ms, before_seq: 0, exit_code });
     }
 
-    fn ingest(&mut self, raw: &RawStats) {
+    /// Takes one sample. Its place in time is when it arrived (`now_ms`,
+    /// Binnacle's clock, which the charts use too); the engine's own times
+    /// only measure the interval since the previous sample, so a remote
+    /// engine with a skewed clock files its samples in the right buckets.
+    fn ingest(&mut self, raw: &RawStats, now_ms: i64) {
         let Some(t_ms) = raw.read_ms else {
             self.prev = None; // a stopped container's frame
             return;
         };
-        if self.prev.as_ref().and_then(|p| p.read_ms).is_some_and(|p| t_ms <= p) {
+        self.running = true;
+        let prev_t = self.prev.as_ref().and_then(|p| p.read_ms);
+        if let Some(p) = prev_t
+            && t_ms <= p
+        {
+            if p - t_ms > MAX_SPAN_MS {
+                self.prev = None; // the engine's clock went back: start over
+            }
             return; // a late answer: nothing new
         }
-        let prev = self.prev.take().filter(|p| p.read_ms.is_some_and(|p| t_ms - p <= MAX_SPAN_MS));
-        if let Some(from_ms) = prev.as_ref().and_then(|p| p.read_ms)
+        let span = prev_t.map(|p| t_ms - p).filter(|d| *d <= MAX_SPAN_MS);
+        let prev = self.prev.take().filter(|_| span.is_some());
+        if let Some(span) = span
             && let Outcome::Point { point, baseline: false } = compute(prev.as_ref(), raw)
         {
             let rate = |v: f32| finite(v).map(f64::from);
             let iv = Interval {
-                from_ms,
-                to_ms: t_ms,
+                from_ms: now_ms - span,
+                to_ms: now_ms,
                 cpu_pct: rate(point.cpu_pct),
                 rates: [
                     rate(point.net_rx_bps),
@@ -122,8 +146,11 @@ impl Container {
             }
         }
         if let Some(bytes) = memory_used(raw) {
+            // Weighted by the time it stands for, so minutes sampled every
+            // second count no more than minutes sampled every 10 s.
+            let weight = span.unwrap_or(1000).max(1) as f64;
             for t in &mut self.tiers {
-                t.add_memory(t_ms, bytes as f64 / 1024.0);
+                t.add_memory(now_ms, bytes as f64 / 1024.0, weight);
             }
         }
         let mut keep = raw.clone();
@@ -150,10 +177,14 @@ pub struct History {
 /// and number when it has them, else its name.
 pub fn identity_of(name: &str, labels: &[(String, String)]) -> String {
     let label = |k: &str| labels.iter().find(|(l, _)| l == k).map(|(_, v)| v.as_str());
-    match (label("com.docker.compose.project"), label("com.docker.compose.service")) {
-        (Some(p), Some(s)) => {
-            format!("compose:{p}/{s}/{}", label("com.docker.compose.container-number").unwrap_or("1"))
-        }
+    let oneoff = label("com.docker.compose.oneoff").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    match (
+        label("com.docker.compose.project"),
+        label("com.docker.compose.service"),
+        label("com.docker.compose.container-number"),
+    ) {
+        (Some(p), Some(s), Some(n)) if !oneoff => format!("compose:{p}/{s}/{n}"),
+        // `compose run` containers, and anything else: by name.
         _ => format!("name:{}", name.trim_start_matches('/')),
     }
 }
@@ -185,22 +216,32 @@ impl History {
     }
 
     /// Tells which identity container `id` has. A new container taking an
-    /// identity whose history belongs to another one continues that
-    /// history, with a `recreated` marker.
+    /// identity whose history belongs to another one, which stopped or was
+    /// not sampled for 2 minutes, continues that history, with a
+    /// `recreated` marker.
     pub fn learn(&self, host: &HostName, id: &ContainerId, name: &str, labels: &[(String, String)], now_ms: i64) {
         let identity = identity_of(name, labels);
         let mut inner = self.lock();
         let key = (host.clone(), id.clone());
-        if inner.ids.get(&key) == Some(&identity) {
+        let slot = (host.clone(), identity.clone());
+        let holder = inner.containers.get(&slot).map(|c| (&c.id == id, c.running, c.last_seen_ms));
+        if inner.ids.get(&key) == Some(&identity) && holder.is_none_or(|(own, _, _)| own) {
+            return;
+        }
+        let free = holder.is_none_or(|(own, running, seen)| own || !running || now_ms - seen > TAKEOVER_AFTER_MS);
+        if !free {
+            // The identity's holder still runs: this one waits (its samples are not kept).
+            inner.ids.insert(key, identity);
             return;
         }
         // A history kept under the id alone (samples came first) moves to the identity.
         let orphan = inner.containers.remove(&(host.clone(), fallback_identity(id)));
         inner.ids.insert(key, identity.clone());
-        match inner.containers.get_mut(&(host.clone(), identity.clone())) {
+        match inner.containers.get_mut(&slot) {
             Some(c) if &c.id != id => {
                 c.id = id.clone();
                 c.prev = None;
+                c.running = false;
                 c.last_seen_ms = now_ms;
                 c.mark(MarkerKind::Recreated, now_ms, None);
             }
@@ -238,11 +279,19 @@ impl History {
             return;
         }
         c.last_seen_ms = now_ms;
-        c.ingest(raw);
+        c.ingest(raw, now_ms);
     }
 
     /// A lifecycle event of a container that has a history.
-    pub fn on_event(&self, host: &HostName, id: &ContainerId, action: &str, time_nanos: i64, exit_code: Option<i64>) {
+    pub fn on_event(
+        &self,
+        host: &HostName,
+        id: &ContainerId,
+        action: &str,
+        time_nanos: i64,
+        exit_code: Option<i64>,
+        now_ms: i64,
+    ) {
         let kind = match action {
             "start" => MarkerKind::Start,
             "die" => MarkerKind::Stop,
@@ -262,7 +311,13 @@ impl History {
         if matches!(kind, MarkerKind::Stop | MarkerKind::Start) {
             c.prev = None;
         }
-        let t_ms = if time_nanos > 0 { time_nanos / 1_000_000 } else { now_ms() };
+        if matches!(kind, MarkerKind::Stop | MarkerKind::Removed) {
+            c.running = false;
+        }
+        let t_ms = match time_nanos / 1_000_000 {
+            t if t > 0 && (t - now_ms).abs() <= MAX_EVENT_SKEW_MS => t,
+            _ => now_ms,
+        };
         c.mark(kind, t_ms, if kind == MarkerKind::Stop { exit_code } else { None });
     }
 

@@ -154,7 +154,10 @@ impl History {
         if crc32fast::hash(body).to_le_bytes() != crc[..4] {
             return Err(LoadError::Checksum);
         }
-        let containers = parse_body(body)?;
+        let mut containers = parse_body(body)?;
+        // Fewer allowed now than the file holds: the most recently seen.
+        containers.sort_by_key(|c| std::cmp::Reverse(c.last_seen_ms));
+        containers.truncate(self.config().max_containers.max(1));
         let n = containers.len();
         let mut inner = self.lock();
         inner.containers.clear();
@@ -174,7 +177,9 @@ impl History {
         let bytes = self.encode(now_ms);
         let tmp = dir.join(format!("{FILE_NAME}.tmp"));
         {
-            let mut f = std::fs::File::create(&tmp)?;
+            // Container names are in it: readable by Binnacle's user only.
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
         }
@@ -255,18 +260,20 @@ fn parse_body(body: &[u8]) -> Result<Vec<Container>, LoadError> {
         for (i, (res, len)) in TIERS.iter().enumerate() {
             let (file_res, file_len) = (r.i64()?, r.u32()? as usize);
             let newest = r.i64()?;
-            let raw = r.take(file_len.checked_mul(20).ok_or(LoadError::Corrupt("a tier's length"))?)?;
-            if file_res != *res {
-                return Err(LoadError::Corrupt("a tier's bucket"));
+            if file_res != *res || file_len != *len {
+                return Err(LoadError::Corrupt("a tier's bucket or length"));
             }
+            let raw = r.take(len * 20)?;
             if newest == i64::MIN {
                 continue;
             }
-            // A ring of another length (a later version's): the newest buckets that fit.
+            // Bucket indices of times from 1970 to far beyond any clock.
+            if !(0..=(1i64 << 50)).contains(&newest) {
+                return Err(LoadError::Corrupt("a tier's newest bucket"));
+            }
             let aggs: Vec<Agg> = raw.chunks_exact(20).map(Agg::from_bytes).collect();
-            let keep = &aggs[aggs.len().saturating_sub(*len)..];
             let mut tier = Tier::new(*res, *len);
-            tier.restore(newest, keep);
+            tier.restore(newest, &aggs);
             c.tiers[i] = tier;
         }
         for _ in 0..r.u16()? {
@@ -275,6 +282,9 @@ fn parse_body(body: &[u8]) -> Result<Vec<Container>, LoadError> {
             let has_code = r.u8()? != 0;
             let code = r.i64()?;
             c.markers.push_back(Marker { kind, t_ms, before_seq: 0, exit_code: has_code.then_some(code) });
+            if c.markers.len() > super::MAX_MARKERS {
+                c.markers.pop_front();
+            }
         }
         out.push(c);
     }

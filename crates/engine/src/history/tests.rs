@@ -194,17 +194,27 @@ fn a_recreated_container_continues_its_history_with_a_marker() {
     let labels = vec![
         ("com.docker.compose.project".to_string(), "shop".to_string()),
         ("com.docker.compose.service".to_string(), "web".to_string()),
+        ("com.docker.compose.container-number".to_string(), "1".to_string()),
     ];
     let raw = |t| RawStats { read_ms: Some(t), mem_usage: Some(1 << 20), ..Default::default() };
     h.learn(&host, &id('a'), "shop-web-1", &labels, START);
     h.ingest(&host, &id('a'), &raw(START), START);
+    // While the holder runs, another container with the same identity takes nothing.
+    h.learn(&host, &id('c'), "shop-web-1-new", &labels, START + 30_000);
+    h.ingest(&host, &id('c'), &raw(START + 30_000), START + 30_000);
+    assert!(h.read(&host, &id('a'), HistoryRange::H6, None, START + 31_000).unwrap().markers.is_empty());
+    // Once it stopped, the new one continues its history.
+    h.on_event(&host, &id('a'), "die", (START + 50_000) * 1_000_000, Some(0), START + 50_000);
     h.learn(&host, &id('c'), "shop-web-1", &labels, START + 60_000);
     h.ingest(&host, &id('c'), &raw(START + 60_000), START + 60_000);
     assert_eq!(h.len(), 1);
     let page = h.read(&host, &id('c'), HistoryRange::H6, None, START + 70_000).unwrap();
     assert_eq!(page.mem_avg_kib.iter().filter(|m| m.is_some()).count(), 2);
     assert!(page.markers.iter().any(|m| m.kind == MarkerKind::Recreated));
-    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events.len(), 2, "the stop and the re-creation");
+    // `compose run` containers are told apart by name.
+    let oneoff = [labels.clone(), vec![("com.docker.compose.oneoff".to_string(), "True".to_string())]].concat();
+    assert_eq!(identity_of("shop-web-run-1a2b", &oneoff), "name:shop-web-run-1a2b");
     // Samples that came before the name was known join the name's history.
     h.ingest(&host, &id('d'), &raw(START), START);
     h.learn(&host, &id('d'), "db", &[], START + 1000);
@@ -233,8 +243,8 @@ fn events_flag_their_bucket_and_keep_details() {
     let (host, id) = (host(), id('e'));
     let raw = |t| RawStats { read_ms: Some(t), mem_usage: Some(1 << 20), ..Default::default() };
     h.ingest(&host, &id, &raw(START), START);
-    h.on_event(&host, &id, "die", (START + 15_000) * 1_000_000, Some(137));
-    h.on_event(&host, &id, "die", (START + 15_000) * 1_000_000, Some(137)); // replayed
+    h.on_event(&host, &id, "die", (START + 15_000) * 1_000_000, Some(137), START + 15_000);
+    h.on_event(&host, &id, "die", (START + 15_000) * 1_000_000, Some(137), START + 16_000); // replayed
     h.ingest(&host, &id, &raw(START + 30_000), START + 30_000);
     let page = h.read(&host, &id, HistoryRange::H6, None, START + 40_000).unwrap();
     let at = (START + 15_000).div_euclid(10_000) - page.first_bucket;
@@ -261,7 +271,7 @@ fn the_file_round_trips_and_bad_files_are_refused() {
         };
         h.ingest(&host, &id, &raw, t);
     }
-    h.on_event(&host, &id, "oom", (START + 5000) * 1_000_000, None);
+    h.on_event(&host, &id, "oom", (START + 5000) * 1_000_000, None, START + 5000);
     let bytes = h.encode(START + 600_000);
     let g = History::new(HistoryConfig::default());
     assert_eq!(g.decode(&bytes).unwrap(), 1);
@@ -356,4 +366,58 @@ fn kill_9_during_a_write_leaves_the_previous_file_whole() {
         assert_eq!(h.decode(&bytes).unwrap(), 200, "round {round}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_remote_engine_with_a_skewed_clock_files_samples_by_arrival() {
+    let h = History::new(HistoryConfig::default());
+    let (host, id) = (host(), id('k'));
+    // The engine's clock is two hours ahead; its samples arrive every 10 s.
+    for s in 0..30 {
+        let arrived = START + s * 10_000;
+        let raw = RawStats {
+            read_ms: Some(arrived + 2 * HOUR),
+            cpu_total_ns: Some(s as u64 * 2_500_000_000),
+            system_cpu_ns: Some(s as u64 * 40_000_000_000),
+            online_cpus: Some(4),
+            mem_usage: Some(1 << 20),
+            ..Default::default()
+        };
+        h.ingest(&host, &id, &raw, arrived);
+    }
+    let page = h.read(&host, &id, HistoryRange::H6, None, START + 300_000).unwrap();
+    let newest = page.len() - 1;
+    assert_eq!(page.mem_avg_kib[newest - 1], Some(1024), "the bucket before now holds a reading");
+    let cpu: Vec<f32> = page.cpu_avg.iter().flatten().copied().collect();
+    assert!(cpu.len() >= 28 && cpu.iter().all(|c| (c - 25.0).abs() < 0.1), "{cpu:?}");
+    // A sample from before the previous one (the engine's clock went back) is not data.
+    let back = RawStats { read_ms: Some(START), mem_usage: Some(9 << 20), ..Default::default() };
+    h.ingest(&host, &id, &back, START + 300_000);
+    let page = h.read(&host, &id, HistoryRange::H6, None, START + 300_000).unwrap();
+    assert!(page.mem_max_kib.iter().flatten().all(|m| *m == 1024));
+}
+
+#[test]
+fn a_file_with_impossible_tiers_is_refused() {
+    let h = History::new(HistoryConfig::default());
+    let raw = RawStats { read_ms: Some(START), mem_usage: Some(1 << 20), ..Default::default() };
+    h.ingest(&host(), &id('m'), &raw, START);
+    let good = h.encode(START);
+    // Re-checksummed edits: the first tier's length, then its newest bucket.
+    let body_at = 20;
+    let tier_at = body_at + 12 + (2 + 5) + (2 + 67) + (2 + 64) + 8 + 8; // host, "id:<id>", id, times
+    let resign = |mut b: Vec<u8>| {
+        let n = b.len();
+        let crc = crc32fast::hash(&b[20..n - 4]);
+        b[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        b
+    };
+    assert_eq!(i64::from_le_bytes(good[tier_at..tier_at + 8].try_into().unwrap()), 10_000, "T1's bucket is here");
+    let mut len = good.clone();
+    len[tier_at + 8..tier_at + 12].copy_from_slice(&7u32.to_le_bytes());
+    assert!(h.decode(&resign(len)).unwrap_err().to_string().contains("length"));
+    let mut newest = good.clone();
+    newest[tier_at + 12..tier_at + 20].copy_from_slice(&(i64::MIN + 1).to_le_bytes());
+    assert!(h.decode(&resign(newest)).unwrap_err().to_string().contains("newest"));
+    assert_eq!(h.decode(&good).unwrap(), 1);
 }

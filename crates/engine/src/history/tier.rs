@@ -112,7 +112,9 @@ pub(crate) struct Acc {
     cpu_ms: f64,
     cpu_min: f64,
     cpu_max: f64,
-    mem_sum: f64,
+    /// Memory KiB x the ms each reading stands for, and those ms.
+    mem_weighted: f64,
+    mem_ms: f64,
     mem_n: u32,
     mem_min: f64,
     mem_max: f64,
@@ -129,7 +131,8 @@ impl Acc {
             cpu_ms: 0.0,
             cpu_min: f64::INFINITY,
             cpu_max: f64::NEG_INFINITY,
-            mem_sum: 0.0,
+            mem_weighted: 0.0,
+            mem_ms: 0.0,
             mem_n: 0,
             mem_min: f64::INFINITY,
             mem_max: f64::NEG_INFINITY,
@@ -153,7 +156,7 @@ impl Acc {
                 [UNAVAILABLE; 3]
             };
             a.mem = if self.mem_n > 0 {
-                [encode(self.mem_min), encode(self.mem_sum / self.mem_n as f64), encode(self.mem_max)]
+                [encode(self.mem_min), encode(self.mem_weighted / self.mem_ms), encode(self.mem_max)]
             } else {
                 [UNAVAILABLE; 3]
             };
@@ -168,6 +171,36 @@ impl Acc {
         }
         a
     }
+}
+
+/// Two aggregates of one bucket as one (see [`Tier::flush`]).
+fn merge(a: Agg, b: Agg) -> Agg {
+    let events = a.has_event() || b.has_event();
+    let (a, b) = match (a.present(), b.present()) {
+        (false, _) => (b, b),
+        (_, false) => (a, a),
+        _ => (a, b),
+    };
+    type Combine = fn(f64, f64) -> f64;
+    let pick = |x: u16, y: u16, f: Combine| match (decode(x), decode(y)) {
+        (Some(x), Some(y)) => encode(f(x, y)),
+        (Some(v), None) | (None, Some(v)) => encode(v),
+        (None, None) => UNAVAILABLE,
+    };
+    let (min, max): (Combine, Combine) = (f64::min, f64::max);
+    let mean: Combine = |x, y| (x + y) / 2.0;
+    let mut out = Agg {
+        cpu: [pick(a.cpu[0], b.cpu[0], min), pick(a.cpu[1], b.cpu[1], mean), pick(a.cpu[2], b.cpu[2], max)],
+        mem: [pick(a.mem[0], b.mem[0], min), pick(a.mem[1], b.mem[1], mean), pick(a.mem[2], b.mem[2], max)],
+        rates: std::array::from_fn(|i| pick(a.rates[i], b.rates[i], mean)),
+    };
+    if a.present() {
+        out.cpu[0] |= FLAG;
+    }
+    if events {
+        out.set_event();
+    }
+    out
 }
 
 /// What one interval between two samples measured (per second or % of a
@@ -232,12 +265,20 @@ impl Tier {
         self.slots[s] = agg;
     }
 
-    /// Closes the bucket that was filling.
+    /// Closes the bucket that was filling. A bucket already written (it
+    /// was loaded from the file, and Binnacle restarted within it) is
+    /// merged with, not overwritten: minimum of the minimums, maximum of
+    /// the maximums, the mean of the two averages, both flags.
     pub fn flush(&mut self) {
         if let Some(acc) = self.acc.take()
             && (acc.sampled() || acc.events)
         {
-            self.write(acc.bucket, acc.to_agg());
+            let mut agg = acc.to_agg();
+            if self.held(acc.bucket) {
+                let old = self.slots[self.slot(acc.bucket)];
+                agg = merge(old, agg);
+            }
+            self.write(acc.bucket, agg);
         }
     }
 
@@ -279,11 +320,12 @@ impl Tier {
         }
     }
 
-    /// A memory reading at `t_ms`.
-    pub fn add_memory(&mut self, t_ms: i64, kib: f64) {
+    /// A memory reading at `t_ms`, standing for `weight_ms` of time.
+    pub fn add_memory(&mut self, t_ms: i64, kib: f64, weight_ms: f64) {
         let b = self.bucket_of(t_ms);
         if let Some(a) = self.acc(b) {
-            a.mem_sum += kib;
+            a.mem_weighted += kib * weight_ms;
+            a.mem_ms += weight_ms;
             a.mem_n += 1;
             a.mem_min = a.mem_min.min(kib);
             a.mem_max = a.mem_max.max(kib);
@@ -380,14 +422,14 @@ mod tests {
     #[test]
     fn buckets_land_in_their_slots_and_skipped_ones_are_gaps() {
         let mut t = Tier::new(10, 5);
-        t.add_memory(5, 100.0);
-        t.add_memory(15, 200.0);
-        t.add_memory(45, 300.0); // bucket 4: buckets 2 and 3 saw nothing
+        t.add_memory(5, 100.0, 1.0);
+        t.add_memory(15, 200.0, 1.0);
+        t.add_memory(45, 300.0, 1.0); // bucket 4: buckets 2 and 3 saw nothing
         assert_eq!(t.get(0).unwrap().mem_kib(1), Some(100.0));
         assert_eq!(t.get(1).unwrap().mem_kib(1), Some(200.0));
         assert!(!t.get(2).unwrap().present() && !t.get(3).unwrap().present());
         assert_eq!(t.get(4).unwrap().mem_kib(1), Some(300.0));
-        t.add_memory(75, 400.0); // bucket 7: 0..=2 leave the ring
+        t.add_memory(75, 400.0, 1.0); // bucket 7: 0..=2 leave the ring
         assert_eq!(t.get(2), None);
         assert!(!t.get(3).unwrap().present());
         assert_eq!(t.get(4).unwrap().mem_kib(1), Some(300.0));
@@ -398,6 +440,13 @@ mod tests {
         for b in 2..=8 {
             assert_eq!(u.get(b), t.get(b), "bucket {b}");
         }
+        // Binnacle restarted within bucket 7: the next readings merge with the loaded one.
+        u.flag_event(76);
+        u.add_memory(77, 600.0, 1.0);
+        u.add_memory(85, 50.0, 1.0); // closes bucket 7
+        let b7 = u.get(7).unwrap();
+        assert!(b7.has_event() && b7.present());
+        assert_eq!((b7.mem_kib(0), b7.mem_kib(1), b7.mem_kib(2)), (Some(400.0), Some(500.0), Some(600.0)));
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl ContainerStatsManager {
         let Ok(id) = ContainerId::parse(&event.id) else { return };
         let action = event.action.split(':').next().unwrap_or_default().trim();
         let key = (host.clone(), id.clone());
-        self.fleet.history.on_event(host, &id, action, event.time_nanos, event.exit_code);
+        self.fleet.history.on_event(host, &id, action, event.time_nanos, event.exit_code, super::now_ms());
         match action {
             "destroy" => self.fleet.forget(&key),
             _ => self.fleet.on_event(&key, action, event.time_nanos),
