@@ -14,7 +14,7 @@ use engine::hosts::HostOptions;
 use engine::port::ContainerEngine;
 use engine::{BollardEngine, ContainerStatsManager, Hosts};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -249,7 +249,12 @@ impl Drop for Binnacle {
 /// assets, login and `/healthz`, inside the layers every answer passes.
 pub fn router(state: AppState) -> Router {
     let base = app::base::base_path();
-    let routes = generate_route_list(App);
+    // Generated once per process: generating renders the app with a
+    // process-wide "suppress resource loading" flag set, and a page
+    // rendered at that moment by another router (tests build several) would
+    // wait forever for its data (leptos-rs/leptos#4773).
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let hosts = state.hosts.clone();
     let metrics = state.metrics.clone();
     let options = state.leptos_options.clone();
