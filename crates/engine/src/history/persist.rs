@@ -76,13 +76,19 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 
 impl History {
     /// The whole history as the file's bytes.
+    /// The history's lock is taken once per container (a fraction of a
+    /// millisecond each), never for the whole snapshot: samples keep coming.
     pub fn encode(&self, now_ms: i64) -> Vec<u8> {
-        let inner = self.lock();
+        let keys: Vec<_> = self.lock().containers.keys().cloned().collect();
         let per_container: usize = TIERS.iter().map(|(_, n)| n * 20 + 20).sum::<usize>() + 200;
-        let mut body = Vec::with_capacity(16 + inner.containers.len() * per_container);
+        let mut body = Vec::with_capacity(16 + keys.len() * per_container);
         body.extend_from_slice(&now_ms.to_le_bytes());
-        body.extend_from_slice(&(inner.containers.len() as u32).to_le_bytes());
-        for c in inner.containers.values() {
+        body.extend_from_slice(&0u32.to_le_bytes()); // the count, written below
+        let mut count = 0u32;
+        for key in keys {
+            let inner = self.lock();
+            let Some(c) = inner.containers.get(&key) else { continue }; // gone meanwhile
+            count += 1;
             put_str(&mut body, c.host.as_str());
             put_str(&mut body, &c.identity);
             put_str(&mut body, c.id.as_str());
@@ -113,7 +119,7 @@ impl History {
                 body.extend_from_slice(&m.exit_code.unwrap_or(0).to_le_bytes());
             }
         }
-        drop(inner);
+        body[8..12].copy_from_slice(&count.to_le_bytes());
         let mut out = Vec::with_capacity(body.len() + 24);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
