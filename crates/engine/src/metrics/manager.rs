@@ -238,6 +238,7 @@ impl ContainerStatsManager {
         let now = super::now_ms();
         let history = &self.fleet.history;
         let found = lock(&self.registry).find(host, id);
+        let includes_cache = found.as_ref().is_some_and(|s| s.data().memory_includes_cache);
         let (full, state, limit, host_memory, cpus) = match (found, self.hosts.details(host, id).await) {
             (_, Ok(details)) => {
                 history.learn(host, &details.id, &details.name, &details.labels, now);
@@ -299,7 +300,7 @@ impl ContainerStatsManager {
             memory_limit: limit,
             host_memory: host_memory.or(host_status.as_ref().and_then(|s| s.memory)),
             online_cpus: cpus.or(host_status.as_ref().and_then(|s| s.cpus)),
-            memory_includes_cache: false,
+            memory_includes_cache: includes_cache,
             history_loss: None,
             range,
             history: Some(columns),
