@@ -367,15 +367,10 @@ impl History {
         now_ms: i64,
     ) -> Option<HistoryColumns> {
         let res = range.resolution_ms()? as i64;
-        let tier = TIERS.iter().position(|(r, _)| *r == res)?;
-        let inner = self.lock();
-        let identity = Self::identity(&inner, host, id);
-        let c = inner.containers.get(&(host.clone(), identity))?;
-        let t = &c.tiers[tier];
         let newest = now_ms.div_euclid(res);
         let window_first = newest - range.span_ms() / res + 1;
         let first = cursor.map_or(window_first, |cur| cur.clamp(window_first, newest));
-        Some(columns(t, c, first, newest))
+        self.buckets(host, id, range, first, newest)
     }
 
     /// The buckets of `range` between `from_ms` and `to_ms` (for export).
@@ -388,12 +383,26 @@ impl History {
         to_ms: i64,
     ) -> Option<HistoryColumns> {
         let res = range.resolution_ms()? as i64;
+        let (first, last) = (from_ms.div_euclid(res), to_ms.div_euclid(res));
+        // At most the tier's length, the newest buckets first.
+        let first = first.max(last - range.span_ms() / res + 1);
+        self.buckets(host, id, range, first, last)
+    }
+
+    /// Buckets `first..=last` of `range`'s tier for a container.
+    fn buckets(
+        &self,
+        host: &HostName,
+        id: &ContainerId,
+        range: HistoryRange,
+        first: i64,
+        last: i64,
+    ) -> Option<HistoryColumns> {
+        let res = range.resolution_ms()? as i64;
         let tier = TIERS.iter().position(|(r, _)| *r == res)?;
         let inner = self.lock();
         let identity = Self::identity(&inner, host, id);
         let c = inner.containers.get(&(host.clone(), identity))?;
-        let (first, last) = (from_ms.div_euclid(res), to_ms.div_euclid(res));
-        let first = first.max(last - TIERS[tier].1 as i64 + 1);
         Some(columns(&c.tiers[tier], c, first, last))
     }
 }
