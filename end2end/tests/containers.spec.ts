@@ -42,6 +42,21 @@ test('stop, start and restart from the UI, and docker agrees', async ({ page }) 
   await expect(page.getByTestId('action-error')).toHaveCount(0);
 });
 
+test('pause and unpause from the UI, and docker agrees', async ({ page }) => {
+  await page.goto(`/containers/local/${c.id}`);
+  await hydrated(page);
+  await expect(page.locator('.container-header .badge')).toHaveText('running');
+  await expect(page.locator('button[data-action="unpause"]')).toBeDisabled();
+  await page.locator('button[data-action="pause"]').click();
+  await expect(page.locator('.container-header .badge')).toHaveText('paused', { timeout: 15_000 });
+  expect(dockerState(c.id)).toBe('paused');
+  await expect(page.locator('button[data-action="pause"]')).toBeDisabled();
+  await page.locator('button[data-action="unpause"]').click();
+  await expect(page.locator('.container-header .badge')).toHaveText('running', { timeout: 15_000 });
+  expect(dockerState(c.id)).toBe('running');
+  await expect(page.getByTestId('action-error')).toHaveCount(0);
+});
+
 test('a container stopped with the docker CLI changes state in the open page without reload', async ({ page }) => {
   await page.goto(`/containers/local/${c.id}`);
   await hydrated(page);

@@ -227,15 +227,20 @@ async fn read_only_mode_refuses_a_stop_called_directly_and_hides_actions() {
     let state = state_with("unix:///var/run/docker.sock", true);
     let (_, body) =
         post_json(&state, "/api/container_action", &format!(r#"{{"host":"local","id":"{id}","action":"stop"}}"#)).await;
+    let (_, paused) =
+        post_json(&state, "/api/container_action", &format!(r#"{{"host":"local","id":"{id}","action":"pause"}}"#))
+            .await;
     let (_, html) = get(&state, &format!("/containers/local/{id}")).await;
     let running =
-        std::process::Command::new("docker").args(["inspect", "-f", "{{.State.Running}}", &id]).output().unwrap();
+        std::process::Command::new("docker").args(["inspect", "-f", "{{.State.Status}}", &id]).output().unwrap();
     let _ = std::process::Command::new("docker").args(["rm", "-f", &id]).output();
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["kind"], "read_only", "{body}");
-    assert_eq!(String::from_utf8_lossy(&running.stdout).trim(), "true", "the container still runs");
+    let json: serde_json::Value = serde_json::from_str(&paused).unwrap();
+    assert_eq!(json["kind"], "read_only", "{paused}");
+    assert_eq!(String::from_utf8_lossy(&running.stdout).trim(), "running", "the container still runs, unpaused");
     assert!(html.contains("Read-only mode"), "{html}");
-    assert!(!html.contains("data-action=\"stop\""));
+    assert!(!html.contains("data-action=\"stop\"") && !html.contains("data-action=\"pause\""));
 }
 
 #[tokio::test]

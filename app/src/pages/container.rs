@@ -128,6 +128,7 @@ fn short_time(rfc3339: &str) -> String {
 fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> impl IntoView {
     let title = format!("{} · Binnacle", d.name);
     let running = d.state.is_running();
+    let paused = d.state == wire::ContainerState::Paused;
     let host = d.host.to_string();
     let id = d.id.to_string();
     let page = crate::base::href(&format!("/containers/{host}/{id}"));
@@ -152,6 +153,8 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
                     ContainerAction::Start => "Starting…",
                     ContainerAction::Stop => "Stopping…",
                     ContainerAction::Restart => "Restarting…",
+                    ContainerAction::Pause => "Pausing…",
+                    ContainerAction::Unpause => "Unpausing…",
                 }
             } else {
                 action.label()
@@ -185,6 +188,8 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
                         {button(ContainerAction::Start, !running)}
                         {button(ContainerAction::Stop, running)}
                         {button(ContainerAction::Restart, true)}
+                        {button(ContainerAction::Pause, running)}
+                        {button(ContainerAction::Unpause, paused)}
                     </div>
                 }.into_any()
             }}

@@ -342,6 +342,8 @@ impl ContainerEngine for BollardEngine {
             ContainerAction::Start => client.start_container(id.as_str(), None::<StartContainerOptions>).await,
             ContainerAction::Stop => client.stop_container(id.as_str(), None::<StopContainerOptions>).await,
             ContainerAction::Restart => client.restart_container(id.as_str(), None::<RestartContainerOptions>).await,
+            ContainerAction::Pause => client.pause_container(id.as_str()).await,
+            ContainerAction::Unpause => client.unpause_container(id.as_str()).await,
         };
         action_result(result).map_err(|e| self.fail(e))
     }

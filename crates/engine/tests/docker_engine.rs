@@ -107,6 +107,17 @@ async fn stop_start_and_restart_change_the_state_docker_reports() {
 }
 
 #[tokio::test]
+async fn pause_and_unpause_change_the_state_docker_reports() {
+    let c = TestContainer::start("pause");
+    let engine = engine();
+    engine.act(&c.id(), ContainerAction::Pause).await.unwrap();
+    assert_eq!(docker_state(&c.id), "paused");
+    assert_eq!(engine.inspect_container(&c.id()).await.unwrap().state, ContainerState::Paused);
+    engine.act(&c.id(), ContainerAction::Unpause).await.unwrap();
+    assert_eq!(docker_state(&c.id), "running");
+}
+
+#[tokio::test]
 async fn starting_a_running_container_is_not_an_error() {
     let c = TestContainer::start("idempotent");
     engine().act(&c.id(), ContainerAction::Start).await.unwrap();

@@ -234,13 +234,15 @@ pub struct ContainerDetails {
 }
 
 /// Lifecycle actions the UI offers. On the wire, exactly `"start"`,
-/// `"stop"` or `"restart"`.
+/// `"stop"`, `"restart"`, `"pause"` or `"unpause"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", try_from = "String")]
 pub enum ContainerAction {
     Start,
     Stop,
     Restart,
+    Pause,
+    Unpause,
 }
 
 impl TryFrom<String> for ContainerAction {
@@ -250,7 +252,9 @@ impl TryFrom<String> for ContainerAction {
             "start" => Ok(ContainerAction::Start),
             "stop" => Ok(ContainerAction::Stop),
             "restart" => Ok(ContainerAction::Restart),
-            _ => Err("action must be \"start\", \"stop\" or \"restart\""),
+            "pause" => Ok(ContainerAction::Pause),
+            "unpause" => Ok(ContainerAction::Unpause),
+            _ => Err("action must be \"start\", \"stop\", \"restart\", \"pause\" or \"unpause\""),
         }
     }
 }
@@ -261,6 +265,8 @@ impl ContainerAction {
             Self::Start => "Start",
             Self::Stop => "Stop",
             Self::Restart => "Restart",
+            Self::Pause => "Pause",
+            Self::Unpause => "Unpause",
         }
     }
 }
@@ -317,6 +323,7 @@ mod tests {
     fn actions_are_exactly_their_lowercase_names() {
         assert_eq!(serde_json::from_str::<ContainerAction>(r#""restart""#).unwrap(), ContainerAction::Restart);
         assert_eq!(serde_json::to_string(&ContainerAction::Stop).unwrap(), r#""stop""#);
+        assert_eq!(serde_json::from_str::<ContainerAction>(r#""unpause""#).unwrap(), ContainerAction::Unpause);
         for bad in [r#""kill""#, r#""START""#, r#"{"start": null}"#, "1", "null"] {
             assert!(serde_json::from_str::<ContainerAction>(bad).is_err(), "{bad}");
         }
