@@ -79,6 +79,26 @@ pub async fn act_on_container(host: String, id: String, action: ContainerAction)
     Ok(result?)
 }
 
+/// Remove a container: `force` kills a running one first (without it a
+/// running container is refused with Docker's reason), `volumes` removes
+/// its anonymous volumes too. Refused on a read-only host.
+#[server(prefix = "/api", endpoint = "container_remove", input = StrictJson, output = Json)]
+pub async fn remove_container(
+    host: String,
+    id: String,
+    #[server(default)] force: bool,
+    #[server(default)] volumes: bool,
+) -> Result<(), ApiError> {
+    let host = wire::HostName::parse(&host)?;
+    let id = wire::ContainerId::parse(&id)?;
+    let result = ssr::hosts()?.remove(&host, &id, force, volumes).await;
+    match &result {
+        Ok(()) => tracing::info!(%host, %id, force, volumes, "container removed"),
+        Err(e) => tracing::info!(%host, %id, force, volumes, error = %e, "container removal refused"),
+    }
+    Ok(result?)
+}
+
 /// Points since `cursor` (all held history without one) for one container,
 /// with its state and lifecycle markers. The first call for a running
 /// container starts its collector; an unknown container starts nothing.

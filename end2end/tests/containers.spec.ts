@@ -57,6 +57,29 @@ test('pause and unpause from the UI, and docker agrees', async ({ page }) => {
   await expect(page.getByTestId('action-error')).toHaveCount(0);
 });
 
+test('remove from the UI: a confirmation naming it, refused while running unless forced, then gone', async ({ page, consoleErrors }) => {
+  await page.goto(`/containers/local/${c.id}`);
+  await hydrated(page);
+  await page.locator('button[data-action="remove"]').click();
+  const dialog = page.getByTestId('remove-dialog');
+  await expect(dialog).toContainText(`Remove container ${c.name}?`);
+  // Without force, Docker refuses a running container, in words; nothing is removed.
+  await page.getByTestId('remove-confirm').click();
+  await expect(page.getByTestId('remove-error')).toContainText(/running/i, { timeout: 10_000 });
+  expect(dockerState(c.id)).toBe('running');
+  // That refusal is a 409 on purpose, which Chromium logs: exactly one, not an app error.
+  const refused = consoleErrors.findIndex((e) => e.includes('status of 409'));
+  expect(refused).toBeGreaterThanOrEqual(0);
+  consoleErrors.splice(refused, 1);
+  // The dialog survives the page's refreshes; forced, the container goes and the list shows.
+  await page.waitForTimeout(2_500);
+  await page.getByTestId('remove-force').check();
+  await page.getByTestId('remove-volumes').check();
+  await page.getByTestId('remove-confirm').click();
+  await expect(page).toHaveURL(/\/$/, { timeout: 15_000 });
+  expect(() => dockerState(c.id)).toThrow();
+});
+
 test('a container stopped with the docker CLI changes state in the open page without reload', async ({ page }) => {
   await page.goto(`/containers/local/${c.id}`);
   await hydrated(page);

@@ -215,12 +215,15 @@ fn malformed_actions() -> Vec<String> {
 async fn malformed_bodies_are_400_with_the_json_error_and_reach_nothing() {
     let (b, engine) = counted(&["--auth", "none", "--docker-host", &support::docker_host()]);
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
-    for endpoint in ["list_containers", "container_details", "container_action", "container_metrics"] {
+    for endpoint in
+        ["list_containers", "container_details", "container_action", "container_metrics", "container_remove"]
+    {
         for body in malformed_for_all() {
             cases.push((endpoint, body));
         }
     }
     for body in malformed_for_container("") {
+        cases.push(("container_remove", body.clone().into_bytes()));
         cases.push(("container_details", body.clone().into_bytes()));
         cases.push(("container_metrics", body.into_bytes()));
     }
@@ -265,8 +268,14 @@ async fn malformed_bodies_are_400_with_the_json_error_and_reach_nothing() {
     ] {
         cases.push(("list_containers", body.as_bytes().to_vec()));
     }
+    for body in [r#"{"host": "local", "id": "abc", "force": "yes"}"#, r#"{"host": "local", "id": "abc", "volumes": 1}"#]
+    {
+        cases.push(("container_remove", body.as_bytes().to_vec()));
+    }
     let per_endpoint = |name: &str| cases.iter().filter(|(e, _)| *e == name).count();
-    for endpoint in ["list_containers", "container_details", "container_action", "container_metrics"] {
+    for endpoint in
+        ["list_containers", "container_details", "container_action", "container_metrics", "container_remove"]
+    {
         assert!(per_endpoint(endpoint) >= 40, "{endpoint}: {} cases", per_endpoint(endpoint));
     }
 
@@ -335,6 +344,10 @@ async fn every_error_status_has_the_same_json_shape() {
     check(send(&open, cross).await, StatusCode::FORBIDDEN, "cross-site");
     let act = r#"{"host": "local", "id": "abc", "action": "stop"}"#;
     check(send(&read_only, post("/api/container_action", act)).await, StatusCode::FORBIDDEN, "read-only");
+    let remove = r#"{"host": "local", "id": "abc", "force": true}"#;
+    check(send(&read_only, post("/api/container_remove", remove)).await, StatusCode::FORBIDDEN, "read-only remove");
+    let remove_unknown = r#"{"host": "local", "id": "binnacle-no-such-container", "force": true}"#;
+    check(send(&open, post("/api/container_remove", remove_unknown)).await, StatusCode::NOT_FOUND, "remove unknown");
     let unknown = r#"{"host": "local", "id": "binnacle-no-such-container"}"#;
     check(send(&open, post("/api/container_details", unknown)).await, StatusCode::NOT_FOUND, "unknown container");
     let elsewhere = r#"{"host": "elsewhere", "id": "abc"}"#;

@@ -9,7 +9,7 @@ use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_params_map};
 
 use super::widgets::{ErrorBox, StateBadge, describe};
-use crate::api::{ActOnContainer, get_container_details};
+use crate::api::{ActOnContainer, RemoveContainer, get_container_details};
 use crate::poll::use_visible_tick;
 use wire::{ApiError, ContainerAction, ContainerDetails};
 
@@ -25,6 +25,21 @@ pub fn ContainerPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let tick = use_visible_tick(Duration::from_secs(2));
     let act = ServerAction::<ActOnContainer>::new();
+    // Lives here, not in the header, which is drawn again at every refresh.
+    let remove = RemoveUi {
+        open: RwSignal::new(false),
+        volumes: RwSignal::new(false),
+        force: RwSignal::new(false),
+        action: ServerAction::<RemoveContainer>::new(),
+    };
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        Effect::new(move |_| {
+            if remove.action.value().get().is_some_and(|r| r.is_ok()) {
+                navigate("/", Default::default());
+            }
+        });
+    }
     // Once the container is gone, stop asking: the page says so, and
     // repeating a 404 every 2 s helps nobody. The tick freezes while gone.
     let gone = RwSignal::new(false);
@@ -69,7 +84,7 @@ pub fn ContainerPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading container…"</p> }>
                 {move || Suspend::new(async move {
                     match details.await {
-                        Ok(d) => view! { <ContainerHeader d act/> }.into_any(),
+                        Ok(d) => view! { <ContainerHeader d act remove/> }.into_any(),
                         Err(e) if e.is_not_found() => {
                             view! { <ContainerNotFound host=host.get_untracked() id=id.get_untracked() error=e/> }.into_any()
                         }
@@ -124,8 +139,70 @@ fn short_time(rfc3339: &str) -> String {
     if time.is_empty() { date.to_string() } else { format!("{date} {time} UTC") }
 }
 
+/// The remove confirmation's state (kept by the page across refreshes).
+#[derive(Clone, Copy)]
+struct RemoveUi {
+    open: RwSignal<bool>,
+    volumes: RwSignal<bool>,
+    force: RwSignal<bool>,
+    action: ServerAction<RemoveContainer>,
+}
+
+/// "Remove…", then a confirmation that names the container, with its
+/// options: anonymous volumes, and force for a running container (without
+/// it Docker refuses, and the refusal is shown).
+fn remove_controls(ui: RemoveUi, name: String, host: String, id: String, running: bool) -> impl IntoView {
+    let confirm_name = name.clone();
+    view! {
+        <button type="button" class="action danger" data-action="remove"
+            aria-expanded=move || ui.open.get().to_string()
+            disabled=move || ui.action.pending().get()
+            on:click=move |_| ui.open.update(|o| *o = !*o)>
+            "Remove…"
+        </button>
+        <Show when=move || ui.open.get()>
+            {
+                let (host, id, name) = (host.clone(), id.clone(), confirm_name.clone());
+                view! {
+                    <div class="confirm" role="dialog" aria-label="Remove container" data-testid="remove-dialog">
+                        <p>"Remove container " <strong>{name.clone()}</strong> "? This cannot be undone."</p>
+                        <label><input type="checkbox" data-testid="remove-volumes"
+                            prop:checked=move || ui.volumes.get()
+                            on:change=move |ev| ui.volumes.set(event_target_checked(&ev))/>
+                            " Also remove its anonymous volumes"</label>
+                        {running.then(|| view! {
+                            <label><input type="checkbox" data-testid="remove-force"
+                                prop:checked=move || ui.force.get()
+                                on:change=move |ev| ui.force.set(event_target_checked(&ev))/>
+                                " It is running: stop it by force first"</label>
+                        })}
+                        <div class="actions">
+                            <button type="button" class="action danger" data-testid="remove-confirm"
+                                disabled=move || ui.action.pending().get()
+                                on:click=move |_| {
+                                    ui.action.dispatch(RemoveContainer {
+                                        host: host.clone(),
+                                        id: id.clone(),
+                                        force: ui.force.get_untracked(),
+                                        volumes: ui.volumes.get_untracked(),
+                                    });
+                                }>
+                                {move || if ui.action.pending().get() { "Removing…".to_string() } else { format!("Remove {name}") }}
+                            </button>
+                            <button type="button" class="action" on:click=move |_| ui.open.set(false)>"Cancel"</button>
+                        </div>
+                        {move || ui.action.value().get().and_then(|r| r.err()).map(|e| {
+                            view! { <div class="notice error" role="alert" data-testid="remove-error">{describe(&e)}</div> }
+                        })}
+                    </div>
+                }
+            }
+        </Show>
+    }
+}
+
 #[component]
-fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> impl IntoView {
+fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>, remove: RemoveUi) -> impl IntoView {
     let title = format!("{} · Binnacle", d.name);
     let running = d.state.is_running();
     let paused = d.state == wire::ContainerState::Paused;
@@ -190,6 +267,7 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>) -> im
                         {button(ContainerAction::Restart, true)}
                         {button(ContainerAction::Pause, running)}
                         {button(ContainerAction::Unpause, paused)}
+                        {remove_controls(remove, d.name.clone(), d.host.to_string(), d.id.to_string(), running || paused)}
                     </div>
                 }.into_any()
             }}

@@ -348,6 +348,12 @@ impl ContainerEngine for BollardEngine {
         action_result(result).map_err(|e| self.fail(e))
     }
 
+    async fn remove(&self, id: &ContainerId, force: bool, volumes: bool) -> Result<(), EngineError> {
+        let client = self.client().await?;
+        let options = bollard::query_parameters::RemoveContainerOptionsBuilder::new().force(force).v(volumes).build();
+        client.remove_container(id.as_str(), Some(options)).await.map_err(|e| self.fail(e))
+    }
+
     async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
         self.stats_single(id, true).await
     }

@@ -108,6 +108,13 @@ pub trait ContainerEngine: Send + Sync + 'static {
     async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError>;
     async fn inspect_container(&self, id: &ContainerId) -> Result<ContainerDetails, EngineError>;
     async fn act(&self, id: &ContainerId, action: ContainerAction) -> Result<(), EngineError>;
+    /// Removes a container: `force` kills a running one first (without it
+    /// the engine refuses a running container), `volumes` removes its
+    /// anonymous volumes too.
+    async fn remove(&self, id: &ContainerId, force: bool, volumes: bool) -> Result<(), EngineError> {
+        let _ = (id, force, volumes);
+        Err(EngineError::Other("this engine cannot remove containers".into()))
+    }
     /// One stats sample (`stream=false&one-shot=true`): cheap for the daemon,
     /// so the caller keeps the previous sample to compute CPU.
     async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError>;

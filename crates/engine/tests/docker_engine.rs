@@ -118,6 +118,18 @@ async fn pause_and_unpause_change_the_state_docker_reports() {
 }
 
 #[tokio::test]
+async fn remove_refuses_a_running_container_unless_forced() {
+    let c = TestContainer::start("remove");
+    let engine = engine();
+    let err = engine.remove(&c.id(), false, false).await.unwrap_err();
+    assert!(matches!(err, EngineError::Conflict(_)), "{err:?}");
+    assert_eq!(docker_state(&c.id), "running");
+    engine.remove(&c.id(), true, true).await.unwrap();
+    assert!(matches!(engine.inspect_container(&c.id()).await, Err(EngineError::NotFound)));
+    assert!(matches!(engine.remove(&c.id(), true, false).await, Err(EngineError::NotFound)));
+}
+
+#[tokio::test]
 async fn starting_a_running_container_is_not_an_error() {
     let c = TestContainer::start("idempotent");
     engine().act(&c.id(), ContainerAction::Start).await.unwrap();

@@ -225,6 +225,11 @@ impl ContainerEngine for CgroupEngine {
         self.forget(id);
         result
     }
+    async fn remove(&self, id: &ContainerId, force: bool, volumes: bool) -> Result<(), EngineError> {
+        let result = self.inner.remove(id, force, volumes).await;
+        self.forget(id);
+        result
+    }
     async fn cgroup_hint(&self, id: &ContainerId) -> Result<Option<CgroupHint>, EngineError> {
         self.inner.cgroup_hint(id).await
     }

@@ -421,6 +421,26 @@ impl Hosts {
         }
     }
 
+    /// Removes a container (refused on a read-only host; the engine refuses
+    /// a running one unless `force`).
+    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id, force, volumes))]
+    pub async fn remove(&self, host: &HostName, id: &ContainerId, force: bool, volumes: bool) -> Result<(), Error> {
+        if self.entry(host)?.read_only {
+            return Err(Error::ReadOnly(host.clone()));
+        }
+        let entry = self.usable(host)?;
+        match tokio::time::timeout(self.timeouts.action, entry.engine.remove(id, force, volumes)).await {
+            Ok(result) => {
+                let result = self.to_result(host, Some(id), result);
+                if result.is_ok() {
+                    entry.refresh.notify_one();
+                }
+                result
+            }
+            Err(_) => Err(Error::TimedOut(host.clone())),
+        }
+    }
+
     pub(crate) fn publish(&self, host: &HostName, event: HostEvent) {
         if let Some(entry) = self.entries.get(host) {
             let _ = entry.events.send(event);
