@@ -366,11 +366,33 @@ impl History {
         cursor: Option<i64>,
         now_ms: i64,
     ) -> Option<HistoryColumns> {
-        let res = range.resolution_ms()? as i64;
-        let newest = now_ms.div_euclid(res);
-        let window_first = newest - range.span_ms() / res + 1;
-        let first = cursor.map_or(window_first, |cur| cur.clamp(window_first, newest));
+        let (first, newest) = window(range, cursor, now_ms)?;
         self.buckets(host, id, range, first, newest)
+    }
+
+    /// What [`History::read`] gives a container nothing was kept of yet:
+    /// the same window, every bucket a gap. None for a live range.
+    pub fn empty(range: HistoryRange, cursor: Option<i64>, now_ms: i64) -> Option<HistoryColumns> {
+        let (first, last) = window(range, cursor, now_ms)?;
+        let res = range.resolution_ms()?;
+        let n = (last - first + 1) as usize;
+        Some(HistoryColumns {
+            resolution_ms: res,
+            first_bucket: first,
+            next_cursor: last,
+            cpu_min: vec![None; n],
+            cpu_avg: vec![None; n],
+            cpu_max: vec![None; n],
+            mem_min_kib: vec![None; n],
+            mem_avg_kib: vec![None; n],
+            mem_max_kib: vec![None; n],
+            net_rx_bps: vec![None; n],
+            net_tx_bps: vec![None; n],
+            blk_read_bps: vec![None; n],
+            blk_write_bps: vec![None; n],
+            events: vec![],
+            markers: vec![],
+        })
     }
 
     /// The buckets of `range` between `from_ms` and `to_ms` (for export).
@@ -405,6 +427,15 @@ impl History {
         let c = inner.containers.get(&(host.clone(), identity))?;
         Some(columns(&c.tiers[tier], c, first, last))
     }
+}
+
+/// The buckets `range` shows at `now_ms`, from `cursor` when given (kept
+/// within the window): first and last bucket index.
+fn window(range: HistoryRange, cursor: Option<i64>, now_ms: i64) -> Option<(i64, i64)> {
+    let res = range.resolution_ms()? as i64;
+    let newest = now_ms.div_euclid(res);
+    let window_first = newest - range.span_ms() / res + 1;
+    Some((cursor.map_or(window_first, |cur| cur.clamp(window_first, newest)), newest))
 }
 
 fn columns(t: &Tier, c: &Container, first: i64, last: i64) -> HistoryColumns {

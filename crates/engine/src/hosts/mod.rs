@@ -404,11 +404,28 @@ impl Hosts {
 
     #[tracing::instrument(level = "debug", skip_all, fields(%host, %id, ?action))]
     pub async fn act(&self, host: &HostName, id: &ContainerId, action: ContainerAction) -> Result<(), Error> {
+        self.change(host, id, |engine| async move { engine.act(id, action).await }).await
+    }
+
+    /// Removes a container (refused on a read-only host; the engine refuses
+    /// a running one unless `force`).
+    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id, force, volumes))]
+    pub async fn remove(&self, host: &HostName, id: &ContainerId, force: bool, volumes: bool) -> Result<(), Error> {
+        self.change(host, id, |engine| async move { engine.remove(id, force, volumes).await }).await
+    }
+
+    /// One change to a container: refused on a read-only host, limited to
+    /// the action timeout, and the host's list refreshed after it.
+    async fn change<'a, F, Fut>(&'a self, host: &HostName, id: &'a ContainerId, call: F) -> Result<(), Error>
+    where
+        F: FnOnce(Arc<dyn ContainerEngine>) -> Fut,
+        Fut: std::future::Future<Output = Result<(), EngineError>> + 'a,
+    {
         if self.entry(host)?.read_only {
             return Err(Error::ReadOnly(host.clone()));
         }
         let entry = self.usable(host)?;
-        match tokio::time::timeout(self.timeouts.action, entry.engine.act(id, action)).await {
+        match tokio::time::timeout(self.timeouts.action, call(entry.engine.clone())).await {
             Ok(result) => {
                 let result = self.to_result(host, Some(id), result);
                 if result.is_ok() {
@@ -417,26 +434,6 @@ impl Hosts {
                 result
             }
             // Docker is still at it (a long stop timeout): not an engine that is down.
-            Err(_) => Err(Error::TimedOut(host.clone())),
-        }
-    }
-
-    /// Removes a container (refused on a read-only host; the engine refuses
-    /// a running one unless `force`).
-    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id, force, volumes))]
-    pub async fn remove(&self, host: &HostName, id: &ContainerId, force: bool, volumes: bool) -> Result<(), Error> {
-        if self.entry(host)?.read_only {
-            return Err(Error::ReadOnly(host.clone()));
-        }
-        let entry = self.usable(host)?;
-        match tokio::time::timeout(self.timeouts.action, entry.engine.remove(id, force, volumes)).await {
-            Ok(result) => {
-                let result = self.to_result(host, Some(id), result);
-                if result.is_ok() {
-                    entry.refresh.notify_one();
-                }
-                result
-            }
             Err(_) => Err(Error::TimedOut(host.clone())),
         }
     }

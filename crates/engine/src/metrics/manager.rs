@@ -256,31 +256,10 @@ impl ContainerStatsManager {
             }
             (_, Err(e)) => return Err(e),
         };
-        let columns = history.read(host, &full, range, cursor, now).unwrap_or_else(|| {
-            // Nothing kept yet: the window, all gaps.
-            let res = range.resolution_ms().unwrap_or(1000) as i64;
-            let newest = now.div_euclid(res);
-            let first =
-                cursor.unwrap_or(newest - range.span_ms() / res + 1).clamp(newest - range.span_ms() / res + 1, newest);
-            let n = (newest - first + 1) as usize;
-            wire::HistoryColumns {
-                resolution_ms: res as u32,
-                first_bucket: first,
-                next_cursor: newest,
-                cpu_min: vec![None; n],
-                cpu_avg: vec![None; n],
-                cpu_max: vec![None; n],
-                mem_min_kib: vec![None; n],
-                mem_avg_kib: vec![None; n],
-                mem_max_kib: vec![None; n],
-                net_rx_bps: vec![None; n],
-                net_tx_bps: vec![None; n],
-                blk_read_bps: vec![None; n],
-                blk_write_bps: vec![None; n],
-                events: vec![],
-                markers: vec![],
-            }
-        });
+        let columns = history
+            .read(host, &full, range, cursor, now)
+            .or_else(|| crate::history::History::empty(range, cursor, now))
+            .unwrap_or_default();
         let host_status = self.hosts.statuses().into_iter().find(|s| &s.name == host);
         Ok(MetricsPage {
             host: host.clone(),
