@@ -38,6 +38,8 @@ pub struct AppState {
     pub allowed_hosts: Arc<guard::AllowedHosts>,
     /// `GET /metrics`, when `BINNACLE_PROMETHEUS=on`.
     pub prometheus: Option<Arc<Prometheus>>,
+    /// The Logs tab's tail and the browser's line limit.
+    pub logs: crate::logs::LogsConfig,
 }
 
 /// A started Binnacle: its state and its background work.
@@ -176,6 +178,7 @@ impl Binnacle {
             auth,
             allowed_hosts: Arc::new(guard::AllowedHosts { extra: settings.allowed_hosts.0.clone() }),
             prometheus,
+            logs: crate::logs::LogsConfig { tail: settings.logs_tail, max_lines: settings.logs_max_lines },
         };
         Ok(Binnacle { state, stop, saver })
     }
@@ -264,6 +267,8 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route(&format!("{base}/healthz"), get(healthz))
         .route(&format!("{base}/api/export"), get(crate::export::export))
+        .route(&format!("{base}/api/logs"), get(crate::logs::follow))
+        .route(&format!("{base}/api/logs/download"), get(crate::logs::download))
         .route(&format!("{base}/login"), get(auth::login_form).post(auth::login))
         .route(&format!("{base}/logout"), post(auth::logout))
         .leptos_routes_with_context(

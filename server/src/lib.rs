@@ -8,6 +8,7 @@ mod health;
 pub mod hosts_config;
 pub mod http;
 mod launch;
+pub mod logs;
 pub mod prometheus;
 pub mod settings;
 

@@ -227,6 +227,16 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub client_buffer: Option<u32>,
 
+    /// Lines of a container's log the Logs tab shows from before it opened.
+    #[arg(long, env = "BINNACLE_LOGS_TAIL", value_name = "BINNACLE_LOGS_TAIL", default_value = "1000",
+          value_parser = clap::value_parser!(u32).range(0..=wire::MAX_TAIL as i64))]
+    pub logs_tail: u32,
+
+    /// Lines a browser keeps in the Logs tab; older ones are dropped.
+    #[arg(long, env = "BINNACLE_LOGS_MAX_LINES", value_name = "BINNACLE_LOGS_MAX_LINES", default_value = "10000",
+          value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
+    pub logs_max_lines: u32,
+
     /// Refuse start/stop/restart (and hide them in the UI); a host's own
     /// `read_only` in the hosts file overrides it.
     #[arg(long, env = "BINNACLE_READ_ONLY", value_name = "BINNACLE_READ_ONLY", default_value_t = false,

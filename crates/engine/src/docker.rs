@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::query_parameters::{
-    EventsOptions, InspectContainerOptions, ListContainersOptionsBuilder, RestartContainerOptions,
+    EventsOptions, InspectContainerOptions, ListContainersOptionsBuilder, LogsOptionsBuilder, RestartContainerOptions,
     StartContainerOptions, StatsOptionsBuilder, StopContainerOptions,
 };
 use futures::StreamExt;
@@ -21,7 +21,9 @@ use wire::{
 
 use crate::endpoint::Endpoint;
 use crate::metrics::formulas::{RawStats, parse_rfc3339_ms};
-use crate::port::{ContainerEngine, EngineError, EngineEvent, EngineVersion, HostInfo, Product, Unreachable};
+use crate::port::{
+    ContainerEngine, EngineError, EngineEvent, EngineVersion, HostInfo, LogChunk, LogsRequest, Product, Unreachable,
+};
 
 /// Agreeing on an API version is a nicety: never wait long for it.
 const NEGOTIATE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -362,6 +364,42 @@ impl ContainerEngine for BollardEngine {
         self.stats_single(id, false).await
     }
 
+    fn logs(&self, id: &ContainerId, request: LogsRequest) -> BoxStream<'static, Result<LogChunk, EngineError>> {
+        let docker = self.docker.try_read().ok().and_then(|d| d.clone());
+        let docker = match docker.map(Ok).unwrap_or_else(|| self.open()) {
+            Ok(d) => d,
+            Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
+        };
+        let tail = request.tail.map(|n| n.to_string()).unwrap_or_else(|| "all".into());
+        let options = LogsOptionsBuilder::new()
+            .follow(request.follow)
+            .stdout(true)
+            .stderr(true)
+            .timestamps(true)
+            .since(request.since_secs.clamp(0, i32::MAX as i64) as i32)
+            .tail(&tail)
+            .build();
+        docker
+            .logs(id.as_str(), Some(options))
+            .filter_map(|item| async move {
+                use bollard::container::LogOutput;
+                match item {
+                    Ok(LogOutput::StdOut { message }) => {
+                        Some(Ok(LogChunk { stream: wire::LogStream::Stdout, bytes: message.to_vec() }))
+                    }
+                    Ok(LogOutput::StdErr { message }) => {
+                        Some(Ok(LogChunk { stream: wire::LogStream::Stderr, bytes: message.to_vec() }))
+                    }
+                    Ok(LogOutput::Console { message }) => {
+                        Some(Ok(LogChunk { stream: wire::LogStream::Tty, bytes: message.to_vec() }))
+                    }
+                    Ok(LogOutput::StdIn { .. }) => None,
+                    Err(e) => Some(Err(map_error(e))),
+                }
+            })
+            .boxed()
+    }
+
     fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>> {
         let docker = self.docker.try_read().ok().and_then(|d| d.clone());
         let options = EventsOptions {
@@ -568,6 +606,7 @@ pub fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectR
     };
     let status = state.status.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);
     let finished_at = real_time(state.finished_at);
+    let tty = config.tty.unwrap_or(false);
     Some(ContainerDetails {
         host: host.clone(),
         id,
@@ -588,6 +627,7 @@ pub fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectR
         labels,
         env_names,
         read_only: false,
+        tty,
     })
 }
 

@@ -21,6 +21,7 @@ pub mod endpoint;
 mod error;
 pub mod history;
 pub mod hosts;
+pub mod logs;
 pub mod metrics;
 pub mod port;
 mod ssh;

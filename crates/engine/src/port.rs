@@ -22,6 +22,25 @@ pub struct EngineEvent {
     pub time_nanos: i64,
 }
 
+/// What to read of a container's log. Lines always carry Docker's timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogsRequest {
+    /// Keep the stream open and send lines as they come (until the run ends).
+    pub follow: bool,
+    /// Only the last this many lines (None: all).
+    pub tail: Option<u32>,
+    /// Only lines from this second on (0: from the start).
+    pub since_secs: i64,
+}
+
+/// A piece of a container's log as the engine sent it: one or more lines,
+/// or part of one, each starting with its RFC 3339 timestamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunk {
+    pub stream: wire::LogStream,
+    pub bytes: Vec<u8>,
+}
+
 /// What an engine says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineVersion {
@@ -114,6 +133,12 @@ pub trait ContainerEngine: Send + Sync + 'static {
     async fn remove(&self, id: &ContainerId, force: bool, volumes: bool) -> Result<(), EngineError> {
         let _ = (id, force, volumes);
         Err(EngineError::Other("this engine cannot remove containers".into()))
+    }
+    /// A container's log (stdout and stderr, or the TTY's one stream). The
+    /// stream ends when the run ends (following) or the log does.
+    fn logs(&self, id: &ContainerId, request: LogsRequest) -> BoxStream<'static, Result<LogChunk, EngineError>> {
+        let _ = (id, request);
+        Box::pin(futures::stream::once(async { Err(EngineError::Other("this engine cannot read logs".into())) }))
     }
     /// One stats sample (`stream=false&one-shot=true`): cheap for the daemon,
     /// so the caller keeps the previous sample to compute CPU.

@@ -231,6 +231,9 @@ pub struct ContainerDetails {
     /// Binnacle runs read-only: the page offers no actions.
     #[serde(default)]
     pub read_only: bool,
+    /// Runs with a terminal: its log is one stream, not stdout and stderr.
+    #[serde(default)]
+    pub tty: bool,
 }
 
 /// Lifecycle actions the UI offers. On the wire, exactly `"start"`,

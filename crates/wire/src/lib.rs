@@ -11,6 +11,7 @@ mod container;
 mod error;
 mod ids;
 mod list;
+mod logs;
 mod metrics;
 
 pub use container::{
@@ -20,6 +21,10 @@ pub use container::{
 pub use error::{ApiError, ErrorKind};
 pub use ids::{ContainerId, HostName, InvalidInput};
 pub use list::{DEFAULT_PER_PAGE, HostCount, ListPage, ListQuery, ListSort, PER_PAGE_RANGE};
+pub use logs::{
+    EVENT_EXIT, EVENT_GONE, EVENT_HELLO, EVENT_LINES, EVENT_PROBLEM, EVENT_START, LogLine, LogStream, LogsExit,
+    LogsHello, LogsStart, MAX_TAIL,
+};
 pub use metrics::{
     Columns, HistoryColumns, HistoryLoss, HistoryRange, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage,
     RunState,

@@ -273,6 +273,13 @@ impl ContainerEngine for CgroupEngine {
 
     /// The engine's events, also telling the cache when a container's
     /// cgroup may have moved (started, stopped, removed).
+    fn logs(
+        &self,
+        id: &ContainerId,
+        request: crate::port::LogsRequest,
+    ) -> BoxStream<'static, Result<crate::port::LogChunk, EngineError>> {
+        self.inner.logs(id, request)
+    }
     fn events(&self, since_secs: Option<i64>) -> BoxStream<'static, Result<EngineEvent, EngineError>> {
         let (located, net) = (self.located.clone(), self.net.clone());
         self.inner

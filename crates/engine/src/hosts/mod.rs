@@ -221,6 +221,27 @@ impl Hosts {
         Ok(self.entry(host)?.events.subscribe())
     }
 
+    /// A container's log from its engine (refused at once when the engine
+    /// is known to be down). Errors inside the stream are the engine's; see
+    /// [`Hosts::classify`].
+    pub fn logs(
+        &self,
+        host: &HostName,
+        id: &ContainerId,
+        request: crate::port::LogsRequest,
+    ) -> Result<futures::stream::BoxStream<'static, Result<crate::port::LogChunk, EngineError>>, Error> {
+        Ok(self.usable(host)?.engine.logs(id, request))
+    }
+
+    /// An engine error met outside a call of ours (in a stream), recorded
+    /// and sorted like a call's.
+    pub fn classify(&self, host: &HostName, id: &ContainerId, error: EngineError) -> Error {
+        match self.to_result::<()>(host, Some(id), Err(error)) {
+            Err(e) => e,
+            Ok(()) => Error::Internal("no error".into()),
+        }
+    }
+
     /// Whether actions are refused on `host`.
     pub fn read_only(&self, host: &HostName) -> bool {
         self.entries.get(host).is_none_or(|e| e.read_only)

@@ -105,6 +105,7 @@ impl ContainerEngine for FakeStats {
             labels: Default::default(),
             env_names: vec![],
             read_only: false,
+            tty: false,
         })
     }
     async fn act(&self, _: &ContainerId, _: ContainerAction) -> Result<(), EngineError> {
