@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href=base::href("/")>"Binnacle"</a>
                 <span class="tagline">"Docker containers at a glance"</span>
+                <pages::help::KeyboardHelp/>
                 <theme::ThemeToggle/>
                 <form method="post" action=base::href("/logout") class="logout">
                     <button type="submit" class="theme-toggle">"Log out"</button>

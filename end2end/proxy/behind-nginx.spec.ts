@@ -1,6 +1,6 @@
 import { test, expect, dockerState, startContainer, removeContainer, hydrated } from '../tests/fixtures';
 
-test('behind nginx at /binnacle/: log in, open a container, stop and start it', async ({ page }) => {
+test('behind nginx at /binnacle/: log in, open a container, stop and start it, follow its log', async ({ page }) => {
   const c = startContainer('proxy');
   try {
     await page.goto('/binnacle/');
@@ -26,6 +26,34 @@ test('behind nginx at /binnacle/: log in, open a container, stop and start it', 
     await page.goto(`/binnacle/containers/local/${c.id}/stats`);
     await hydrated(page);
     await expect.poll(async () => Number((await page.locator('canvas.chart').getAttribute('data-points')) || '0'), { timeout: 10_000 }).toBeGreaterThan(0);
+
+    // The Logs tab's server-sent events pass nginx as they come, not when
+    // its buffer fills: a line printed every 0.3 s shows up within a second.
+    const ticker = startContainer('proxy-logs', { command: "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done" });
+    try {
+      await page.goto(`/binnacle/containers/local/${ticker.id}/logs`);
+      await hydrated(page);
+      const view = page.getByTestId('log-view');
+      await expect(view).toContainText('tick 1');
+      const seen = async () => Number((await view.getAttribute('data-lines')) || '0');
+      const before = await seen();
+      await expect.poll(seen, { timeout: 1_500, intervals: [100] }).toBeGreaterThanOrEqual(before + 2);
+      // And the stream itself, read directly under the prefix.
+      const events = await page.evaluate(async (id) => {
+        const es = new EventSource(`/binnacle/api/logs?host=local&id=${id}&tail=0`);
+        const got: string[] = [];
+        await new Promise<void>((resolve) => {
+          es.addEventListener('hello', () => got.push('hello'));
+          es.addEventListener('lines', () => { got.push('lines'); if (got.length >= 3) resolve(); });
+          setTimeout(resolve, 3_000);
+        });
+        es.close();
+        return got;
+      }, ticker.id);
+      expect(events.slice(0, 3)).toEqual(['hello', 'lines', 'lines']);
+    } finally {
+      removeContainer(ticker);
+    }
   } finally {
     await page.close();
     removeContainer(c);

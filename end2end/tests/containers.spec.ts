@@ -129,3 +129,51 @@ test('keyboard: j/k move, Enter opens, Esc comes back', async ({ page }) => {
   await expect(page).toHaveURL(/\/$/);
   await expect(page.locator('table.containers')).toBeVisible();
 });
+
+test('keyboard actions: Shift+X/S/R/P/D act through their buttons, ? lists every key', async ({ page }) => {
+  await page.goto(`/containers/local/${c.id}`);
+  await hydrated(page);
+  const badge = page.locator('.container-header .badge');
+  await expect(badge).toHaveText('running');
+
+  // A plain letter changes nothing; Shift+P pauses, again unpauses.
+  await page.keyboard.press('p');
+  await page.keyboard.press('Shift+P');
+  await expect(badge).toHaveText('paused', { timeout: 15_000 });
+  expect(dockerState(c.id)).toBe('paused');
+  await page.keyboard.press('Shift+P');
+  await expect(badge).toHaveText('running', { timeout: 15_000 });
+
+  const before = dockerStartedAt(c.id);
+  await page.keyboard.press('Shift+R');
+  await expect.poll(() => dockerStartedAt(c.id), { timeout: 15_000 }).not.toBe(before);
+  await expect(badge).toHaveText('running');
+
+  await page.keyboard.press('Shift+X');
+  await expect(badge).toHaveText('exited', { timeout: 15_000 });
+  expect(dockerState(c.id)).toBe('exited');
+  // Stop is disabled now: pressing it again does nothing (no error shown).
+  await page.keyboard.press('Shift+X');
+  await page.keyboard.press('Shift+S');
+  await expect(badge).toHaveText('running', { timeout: 15_000 });
+  expect(dockerState(c.id)).toBe('running');
+  await expect(page.getByTestId('action-error')).toHaveCount(0);
+
+  // Remove asks first, and Cancel leaves it be.
+  await page.keyboard.press('Shift+D');
+  await expect(page.getByTestId('remove-dialog')).toContainText(c.name);
+  await page.getByTestId('remove-dialog').getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('remove-dialog')).toHaveCount(0);
+  expect(dockerState(c.id)).toBe('running');
+
+  // ? lists every shortcut; Esc closes the list without leaving the page.
+  await page.keyboard.press('?');
+  const help = page.getByTestId('keys-help');
+  for (const key of ['Shift+S', 'Shift+X', 'Shift+R', 'Shift+P', 'Shift+D', 'j / ↓', 'l']) await expect(help).toContainText(key);
+  await page.keyboard.press('Escape');
+  await expect(help).toHaveCount(0);
+  await expect(page).toHaveURL(new RegExp(`/containers/local/${c.id}$`));
+  // Typing in a field is never a shortcut.
+  await page.keyboard.press('Escape');
+  await expect(page).toHaveURL(/\/$/);
+});

@@ -266,9 +266,10 @@ pub fn router(state: AppState) -> Router {
     let allowed_hosts = state.allowed_hosts.clone();
     let mut app = Router::new()
         .route(&format!("{base}/healthz"), get(healthz))
-        .route(&format!("{base}/api/export"), get(crate::export::export))
-        .route(&format!("{base}/api/logs"), get(crate::logs::follow))
-        .route(&format!("{base}/api/logs/download"), get(crate::logs::download))
+        // `/api/...` is routed without the base (`strip_base_path` takes it off).
+        .route("/api/export", get(crate::export::export))
+        .route("/api/logs", get(crate::logs::follow))
+        .route("/api/logs/download", get(crate::logs::download))
         .route(&format!("{base}/login"), get(auth::login_form).post(auth::login))
         .route(&format!("{base}/logout"), post(auth::logout))
         .leptos_routes_with_context(

@@ -109,9 +109,11 @@ async fn start(state: &AppState, headers: &HeaderMap, query: QueryResult<LogsQue
         LogEvent::Exit(exit) => json_event(wire::EVENT_EXIT, &exit),
         LogEvent::Start(start) => json_event(wire::EVENT_START, &start),
         LogEvent::Problem(e) => json_event(wire::EVENT_PROBLEM, &ApiError::from(e)),
+        LogEvent::Resumed => Ok(Event::default().event(wire::EVENT_RESUMED).data("{}")),
         LogEvent::Gone => Ok(Event::default().event(wire::EVENT_GONE).data("{}")),
     });
-    let mut res = Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response();
+    let mut res =
+        Sse::new(hello.chain(events).fuse()).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response();
     let h = res.headers_mut();
     // nginx would otherwise hold the events in its buffer.
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
@@ -165,7 +167,8 @@ pub async fn download(State(state): State<AppState>, query: QueryResult<Download
     let name: String =
         details.name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
     let file = format!("{}-{}.log", if name.is_empty() { "container" } else { &name }, details.id.short());
-    let mut res = Body::from_stream(body).into_response();
+    // Fused: the compression layer polls again after the end.
+    let mut res = Body::from_stream(body.fuse()).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {

@@ -90,6 +90,10 @@ async fn nothing_but_login_assets_and_healthz_answers_without_a_session() {
         .body(Body::from("{}"))
         .unwrap();
     assert_eq!(send(&s, "192.0.2.1", api).await.status, StatusCode::UNAUTHORIZED);
+    // Logs can hold secrets: the stream, the download and the export need a session too.
+    for path in ["/api/logs?host=local&id=x", "/api/logs/download?host=local&id=x", "/api/export?host=local&id=x"] {
+        assert_eq!(send(&s, "192.0.2.1", get(path, None)).await.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
     assert_eq!(send(&s, "192.0.2.1", get("/healthz", None)).await.status, StatusCode::OK);
     let login = send(&s, "192.0.2.1", get("/login", None)).await;
     assert_eq!(login.status, StatusCode::OK);

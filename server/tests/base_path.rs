@@ -63,6 +63,13 @@ async fn server_functions_and_health_answer_under_the_base_path() {
     let (status, _, body) = send(&s, get("/binnacle/healthz")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"hosts\""));
+    // The GET endpoints too: an unknown container is their own 404, not the router's.
+    for path in ["/api/export", "/api/logs", "/api/logs/download"] {
+        let (status, _, body) = send(&s, get(&format!("/binnacle{path}?host=local&id=binnacle-no-such"))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(body.contains("binnacle-no-such"), "{path}: {body}");
+        assert_eq!(send(&s, get(&format!("{path}?host=local&id=binnacle-no-such"))).await.0, StatusCode::NOT_FOUND);
+    }
 }
 
 #[tokio::test]

@@ -71,7 +71,7 @@ async fn pages_answer_within_a_second_and_collection_resumes_within_3_s_when_doc
             &image,
             "sh",
             "-c",
-            "while true; do sleep 1; done",
+            "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.5; done",
         ])
         .output()
         .unwrap();
@@ -85,6 +85,17 @@ async fn pages_answer_within_a_second_and_collection_resumes_within_3_s_when_doc
     let metrics = b.state.metrics.clone();
     let page = format!("/containers/local/{id}");
     let uris = ["/", "/healthz", page.as_str()];
+
+    // Its log is followed all along: the stream is cut by the engine.
+    let details = b.state.hosts.details(&local, &cid).await.unwrap();
+    let mut rx = engine::logs::follow(b.state.hosts.clone(), &details, engine::logs::Begin::Tail(0));
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            sink.lock().unwrap().push(event);
+        }
+    });
 
     let mut before = metrics.metrics(&local, &cid, None).await.unwrap();
     let t0 = Instant::now();
@@ -133,6 +144,58 @@ async fn pages_answer_within_a_second_and_collection_resumes_within_3_s_when_doc
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // 4. The log follows the container again, each line once, in order.
+    let line_after_back = || {
+        log.lock().unwrap().iter().any(|e| match e {
+            engine::logs::LogEvent::Lines { lines, .. } => lines.iter().any(|l| l.time_ms > back_ms),
+            _ => false,
+        })
+    };
+    while !line_after_back() && back.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log_resumed = back.elapsed();
+    let events = log.lock().unwrap().clone();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| match e {
+            engine::logs::LogEvent::Lines { .. } => "lines",
+            engine::logs::LogEvent::Exit(_) => "exit",
+            engine::logs::LogEvent::Start(_) => "start",
+            engine::logs::LogEvent::Problem(_) => "problem",
+            engine::logs::LogEvent::Resumed => "resumed",
+            engine::logs::LogEvent::Gone => "gone",
+        })
+        .collect();
+    let mut kinds_short = kinds.clone();
+    kinds_short.dedup();
+    eprintln!("log events through the trouble: {kinds_short:?}; lines again {log_resumed:?} after dockerd answered");
+    assert!(line_after_back(), "the log followed the container again after dockerd came back: {kinds_short:?}");
+    assert!(!kinds.contains(&"gone"), "the container was not removed");
+    let times: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            engine::logs::LogEvent::Lines { lines, .. } => Some(lines.iter().map(|l| l.time_ms)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    // Docker stamps lines when it reads them: those written while it hung
+    // share a millisecond. In order, and none twice (a tick and its time).
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "in order: {times:?}");
+    let mut seen: Vec<(i64, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            engine::logs::LogEvent::Lines { lines, .. } => Some(lines.iter().map(|l| (l.time_ms, l.text.clone()))),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let count = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), count, "each line once");
+
     let stats = metrics.stats();
     let _ = Command::new("docker").args(["rm", "-f", &id]).output();
 

@@ -11,21 +11,9 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_binnacle");
 
-fn image() -> String {
-    std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into())
-}
+mod support;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// (status, body) of a request made with curl.
-fn curl(args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl").args(["-s", "-w", "\n%{http_code}"]).args(args).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
-}
+use support::{curl, free_port, image};
 
 fn post(port: u16, endpoint: &str, body: &Value) -> (u16, String) {
     let url = format!("http://127.0.0.1:{port}/api/{endpoint}");

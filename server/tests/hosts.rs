@@ -120,7 +120,7 @@ async fn every_kind_of_host_answers_or_says_why_and_no_host_stalls_another() {
             &image(),
             "sh",
             "-c",
-            "trap 'exit 0' TERM; while true; do sleep 1; done",
+            "echo hello from the second engine; trap 'exit 0' TERM; while true; do sleep 1; done",
         ],
     );
     let local_id = {
@@ -183,6 +183,19 @@ async fn every_kind_of_host_answers_or_says_why_and_no_host_stalls_another() {
         assert_eq!(page.id, second_c);
     }
     metrics.metrics(&local, &local_c, None).await.unwrap();
+    // Its log, through each way of reaching it (a TTY-less stream over ssh and TLS too).
+    for host in ["second", "tls", "ssh"] {
+        let details = b.state.hosts.details(&HostName::parse(host).unwrap(), &second_c).await.unwrap();
+        let mut rx = engine::logs::follow(b.state.hosts.clone(), &details, engine::logs::Begin::Tail(10));
+        let first = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a log line in time");
+        match first {
+            Some(engine::logs::LogEvent::Lines { lines, .. }) => {
+                assert_eq!(lines[0].text, "hello from the second engine", "{host}");
+                assert_eq!(lines[0].stream, wire::LogStream::Stdout, "{host}");
+            }
+            other => panic!("{host}: {other:?}"),
+        }
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let started = metrics.stats().collectors_started;
 

@@ -12,21 +12,9 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_binnacle");
 
-fn image() -> String {
-    std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into())
-}
+mod support;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// (status, body) of a request made with curl.
-fn curl(args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl").args(["-s", "-w", "\n%{http_code}"]).args(args).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
-}
+use support::{curl, free_port, image};
 
 struct Server {
     child: Child,
@@ -259,10 +247,12 @@ fn the_whole_log_downloads_as_text() {
     let server = Server::start();
     let c = run(&[], "for i in $(seq 1 2000); do echo \"line $i\"; done; sleep 0.2; echo oops >&2");
     wait_for("the container to exit", || docker(&["inspect", "-f", "{{.State.Status}}", &c.0]) == "exited");
+    // Compressed, as a browser asks for it.
     let out = Command::new("curl")
-        .args(["-s", "-D", "-", &server.url(&format!("/api/logs/download?host=local&id={}", c.0))])
+        .args(["-s", "--compressed", "-D", "-", &server.url(&format!("/api/logs/download?host=local&id={}", c.0))])
         .output()
         .unwrap();
+    assert!(out.status.success(), "curl: {:?}", out.status);
     let text = String::from_utf8_lossy(&out.stdout);
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     assert!(head.to_lowercase().contains("content-disposition: attachment; filename=\"logs-test-"), "{head}");
@@ -323,7 +313,17 @@ fn a_flood_read_slowly_does_not_grow_server_memory() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let (events, _) = finish(child);
-    assert!(!lines(&events).is_empty());
+    let count = lines(&events).len();
+    let batches = events.iter().filter(|e| e.event == "lines").count();
+    eprintln!("{count} lines in {batches} events");
+    assert!(count >= 20 * batches, "a flood comes in batches, not a line per event: {count} lines in {batches} events");
+    // A fast reader gets batches too: gathered for 25 ms each.
+    let fast = stream(&server.url(&format!("/api/logs?host=local&id={}&tail=0", c.0)), &[], 3);
+    let (count, batches) = (lines(&fast).len(), fast.iter().filter(|e| e.event == "lines").count());
+    eprintln!("fast reader: {count} lines in {batches} events");
+    // Each event is full (512 lines) or closed by its 25 ms: in 3 s, at most 120 of those.
+    assert!(batches <= 130 + count / 512, "{batches} events for {count} lines in 3 s");
+    assert!(count >= 20 * batches, "{count} lines in {batches} events");
     let growth = peak.saturating_sub(before);
     eprintln!("flood with a slow reader: rss {before} KiB -> peak {peak} KiB (+{growth} KiB)");
     assert!(growth < 32 * 1024, "server memory grew by {growth} KiB");

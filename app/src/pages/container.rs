@@ -66,12 +66,21 @@ pub fn ContainerPage() -> impl IntoView {
             }
             let base = format!("/containers/{}/{}", host.get_untracked(), id.get_untracked());
             match ev.key().as_str() {
-                "Escape" => {
+                // Esc closes the shortcut list first, if it is open.
+                "Escape" if !super::help::is_open() => {
                     ev.prevent_default();
                     navigate("/", Default::default());
                 }
                 "s" if !crate::poll::focus_is_in_a_control() => navigate(&format!("{base}/stats"), Default::default()),
                 "c" if !crate::poll::focus_is_in_a_control() => navigate(&format!("{base}/config"), Default::default()),
+                // Actions take Shift, so a stray letter changes nothing; each
+                // presses its button, so what is disabled stays disabled.
+                key @ ("S" | "X" | "R" | "P" | "D") if !crate::poll::focus_is_in_a_text_field() => {
+                    if let Some(button) = action_button(key) {
+                        ev.prevent_default();
+                        button.click();
+                    }
+                }
                 _ => {}
             }
         });
@@ -95,6 +104,28 @@ pub fn ContainerPage() -> impl IntoView {
             <Outlet/>
         </section>
     }
+}
+
+/// The enabled action button a Shift shortcut stands for (`P` pauses a
+/// running container and unpauses a paused one).
+#[cfg(feature = "hydrate")]
+fn action_button(key: &str) -> Option<leptos::web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    let actions: &[&str] = match key {
+        "S" => &["start"],
+        "X" => &["stop"],
+        "R" => &["restart"],
+        "P" => &["pause", "unpause"],
+        "D" => &["remove"],
+        _ => &[],
+    };
+    actions.iter().find_map(|a| {
+        let el = document().query_selector(&format!(".container-header button[data-action=\"{a}\"]")).ok()??;
+        if el.has_attribute("disabled") {
+            return None;
+        }
+        el.dyn_into::<leptos::web_sys::HtmlElement>().ok()
+    })
 }
 
 #[component]
@@ -155,6 +186,7 @@ fn remove_controls(ui: RemoveUi, name: String, host: String, id: String, running
     let confirm_name = name.clone();
     view! {
         <button type="button" class="action danger" data-action="remove"
+            aria-keyshortcuts="Shift+D" title="Remove… (Shift+D)"
             aria-expanded=move || ui.open.get().to_string()
             disabled=move || ui.action.pending().get()
             on:click=move |_| ui.open.update(|o| *o = !*o)>
@@ -237,8 +269,15 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>, remov
                 action.label()
             }
         };
+        let keys = match action {
+            ContainerAction::Start => "Shift+S",
+            ContainerAction::Stop => "Shift+X",
+            ContainerAction::Restart => "Shift+R",
+            ContainerAction::Pause | ContainerAction::Unpause => "Shift+P",
+        };
         view! {
             <button type="button" class="action" data-action=action.label().to_lowercase()
+                aria-keyshortcuts=keys title=format!("{} ({keys})", action.label())
                 disabled=move || !enabled || act.pending().get()
                 aria-busy=move || pending_here().to_string()
                 on:click=move |_| {

@@ -1,4 +1,5 @@
 pub mod container;
+pub mod help;
 pub mod hosts;
 pub mod list;
 pub mod not_found;

@@ -5,7 +5,7 @@ use wire::HistoryRange;
 use super::history::Window;
 
 /// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
-fn encode(v: &str) -> String {
+pub(crate) fn encode(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for b in v.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

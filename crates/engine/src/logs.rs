@@ -25,6 +25,8 @@ const QUEUE: usize = 4;
 pub const BATCH: usize = 512;
 /// A line without a newline is cut here (Docker itself splits at 16 KiB).
 const MAX_LINE: usize = 64 * 1024;
+/// How long lines are gathered into one batch after the first.
+const GATHER: Duration = Duration::from_millis(25);
 /// How long to wait for the `die` event that says why a run ended.
 const DIE_WAIT: Duration = Duration::from_secs(2);
 /// How often a stopped container is checked in case an event was missed.
@@ -43,6 +45,8 @@ pub enum LogEvent {
     /// The log cannot be read now (engine down, or a logging driver that
     /// cannot be read); following resumes by itself when it can.
     Problem(Error),
+    /// The log can be read again after a [`LogEvent::Problem`].
+    Resumed,
     /// The container was removed: nothing follows.
     Gone,
 }
@@ -105,11 +109,13 @@ impl Follower {
         loop {
             let since_secs = after.map_or(0, |n: i64| n.div_euclid(1_000_000_000));
             let request = LogsRequest { follow: true, tail, since_secs };
-            let (ended, sent) = self.read(request, &mut after).await;
+            let (ended, sent) = self.read(request, &mut after, &mut problem_said).await;
             if sent {
                 exit_unsaid = true;
-                problem_said = false;
                 retry.reset();
+            }
+            if (sent || matches!(ended, Ended::Done)) && !self.resumed(&mut problem_said).await {
+                return;
             }
             // From now on: everything after the last line, whatever the tail was.
             tail = None;
@@ -139,7 +145,12 @@ impl Follower {
             // The stream ended: find out whether the run did.
             let die = if running { self.wait_for_die(&mut events).await } else { None };
             let details = match self.hosts.details(&self.host, &self.id).await {
-                Ok(d) => d,
+                Ok(d) => {
+                    if !self.resumed(&mut problem_said).await {
+                        return;
+                    }
+                    d
+                }
                 Err(e) if e.is_not_found() => {
                     if let Some(exit) = die {
                         let _ = self.tx.send(LogEvent::Exit(exit)).await;
@@ -194,16 +205,26 @@ impl Follower {
 
     /// One pass over the engine's stream; sends lines after `after` and
     /// moves it on. Says whether any line was sent.
-    async fn read(&self, request: LogsRequest, after: &mut Option<i64>) -> (Ended, bool) {
+    async fn read(&self, request: LogsRequest, after: &mut Option<i64>, problem_said: &mut bool) -> (Ended, bool) {
         let stream = match self.hosts.logs(&self.host, &self.id, request) {
             Ok(s) => s,
             Err(e) => return (Ended::Failed(e), false),
         };
-        let mut batches = stream.ready_chunks(64);
+        let mut stream = stream.fuse();
         let mut lines = Lines::default();
         let mut sent = false;
         let mut ended = Ended::Done;
-        while let Some(batch) = batches.next().await {
+        while let Some(first) = stream.next().await {
+            // What else comes within GATHER goes in the same batch: a flood
+            // is sent as a few dozen events a second, not one per line.
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + GATHER;
+            while batch.len() < BATCH {
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(Some(item)) => batch.push(item),
+                    Ok(None) | Err(_) => break,
+                }
+            }
             let mut out = Vec::new();
             for item in batch {
                 match item {
@@ -221,7 +242,8 @@ impl Follower {
             if let Some(&(last, _)) = out.last() {
                 *after = Some(last);
                 sent = true;
-                if !self.send_lines(out).await {
+                // Readable again: say so before the lines.
+                if !self.resumed(problem_said).await || !self.send_lines(out).await {
                     return (Ended::Done, sent);
                 }
             }
@@ -255,6 +277,15 @@ impl Follower {
             }
         }
         true
+    }
+
+    /// Says the log can be read again, if a problem was said. False when
+    /// nobody listens any more.
+    async fn resumed(&self, problem_said: &mut bool) -> bool {
+        if !std::mem::take(problem_said) {
+            return true;
+        }
+        self.tx.send(LogEvent::Resumed).await.is_ok()
     }
 
     async fn gone(&self) {

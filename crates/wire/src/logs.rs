@@ -9,6 +9,7 @@
 //! - `problem` ([`crate::ApiError`]): the engine cannot be read right now
 //!   (unreachable, or a logging driver that cannot be read); the stream
 //!   stays open and resumes by itself when it can;
+//! - `resumed` (`{}`): the log can be read again after a `problem`;
 //! - `gone` (`{}`): the container was removed; the stream ends.
 //!
 //! Every `lines` event carries an SSE `id` (the last line's time in
@@ -21,6 +22,7 @@ pub const EVENT_LINES: &str = "lines";
 pub const EVENT_EXIT: &str = "exit";
 pub const EVENT_START: &str = "start";
 pub const EVENT_PROBLEM: &str = "problem";
+pub const EVENT_RESUMED: &str = "resumed";
 pub const EVENT_GONE: &str = "gone";
 
 /// The most lines `tail` may ask for.

@@ -21,3 +21,21 @@ pub fn docker_host() -> String {
 pub fn start_open(docker_host: &str, read_only: bool) -> Binnacle {
     start(&["--auth", "none", "--docker-host", docker_host, "--read-only", if read_only { "true" } else { "false" }])
 }
+
+/// The test image (`make test-image`).
+pub fn image() -> String {
+    std::env::var("BINNACLE_TEST_IMAGE").unwrap_or_else(|_| "binnacle-busybox:latest".into())
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// (status, body) of a request made with curl.
+pub fn curl(args: &[&str]) -> (u16, String) {
+    let out = std::process::Command::new("curl").args(["-s", "-w", "\n%{http_code}"]).args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
