@@ -15,8 +15,8 @@ use futures::stream::BoxStream;
 use tokio::sync::RwLock;
 
 use wire::{
-    ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HostName, MountSummary,
-    PortBinding,
+    ContainerAction, ContainerDetails, ContainerId, ContainerState, ContainerSummary, HealthCheckRun, HealthReport,
+    HostName, MountSummary, NetworkAttachment, PortBinding, ResourceLimits,
 };
 
 use crate::endpoint::Endpoint;
@@ -356,6 +356,12 @@ impl ContainerEngine for BollardEngine {
         client.remove_container(id.as_str(), Some(options)).await.map_err(|e| self.fail(e))
     }
 
+    async fn image_repo_digests(&self, image_id: &str) -> Result<Vec<String>, EngineError> {
+        let client = self.client().await?;
+        let image = client.inspect_image(image_id).await.map_err(|e| self.fail(e))?;
+        Ok(image.repo_digests.unwrap_or_default())
+    }
+
     async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
         self.stats_single(id, true).await
     }
@@ -581,7 +587,13 @@ pub fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectR
     env_names.sort();
     env_names.dedup();
 
-    let ports = ports_from_api(raw.network_settings.and_then(|n| n.ports).unwrap_or_default());
+    let network_settings = raw.network_settings.unwrap_or_default();
+    // A stopped container has no live bindings: show the configured ones.
+    let ports = match network_settings.ports.filter(|p| !p.is_empty()) {
+        Some(live) => ports_from_api(live),
+        None => ports_from_api(host_config.port_bindings.clone().unwrap_or_default()),
+    };
+    let networks = networks_from_api(network_settings.networks.unwrap_or_default());
     let mounts = raw
         .mounts
         .unwrap_or_default()
@@ -593,7 +605,18 @@ pub fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectR
             read_only: !m.rw.unwrap_or(true),
         })
         .collect();
-    let memory_limit = host_config.memory.filter(|m| *m > 0).map(|m| m as u64);
+    let memory_limit = positive(host_config.memory);
+    let limits = ResourceLimits {
+        nano_cpus: positive(host_config.nano_cpus),
+        cpu_quota: positive(host_config.cpu_quota),
+        cpu_period: positive(host_config.cpu_period),
+        cpu_shares: positive(host_config.cpu_shares),
+        cpuset: host_config.cpuset_cpus.filter(|c| !c.is_empty()),
+        memory_reservation: positive(host_config.memory_reservation),
+        // -1 is unlimited swap: worth saying; 0 is "not set".
+        memory_swap: host_config.memory_swap.filter(|s| *s != 0),
+        pids: positive(host_config.pids_limit),
+    };
     let restart_policy = match host_config.restart_policy {
         Some(p) => {
             let name = p.name.map(|n| n.to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| "no".into());
@@ -606,6 +629,7 @@ pub fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectR
     };
     let status = state.status.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);
     let finished_at = real_time(state.finished_at);
+    let health = state.health.and_then(health_from_api);
     let tty = config.tty.unwrap_or(false);
     Some(ContainerDetails {
         host: host.clone(),
@@ -628,8 +652,66 @@ pub fn details_from_api(host: &HostName, raw: bollard::models::ContainerInspectR
         env_names,
         read_only: false,
         tty,
+        image_id: raw.image.unwrap_or_default(),
+        repo_digests: Vec::new(),
+        user: config.user.unwrap_or_default(),
+        working_dir: config.working_dir.unwrap_or_default(),
+        restart_count: raw.restart_count.unwrap_or_default().max(0) as u64,
+        networks,
+        health,
+        limits,
     })
 }
+
+/// Docker says 0 (and sometimes -1) for "no limit".
+fn positive(n: Option<i64>) -> Option<u64> {
+    n.filter(|n| *n > 0).map(|n| n as u64)
+}
+
+/// Each attached network by name, with an address only where it has one
+/// (a stopped container keeps its networks but not their addresses).
+fn networks_from_api(networks: HashMap<String, bollard::models::EndpointSettings>) -> Vec<NetworkAttachment> {
+    let address = |ip: Option<String>, prefix: Option<i64>| {
+        ip.filter(|ip| !ip.is_empty()).map(|ip| match prefix {
+            Some(p) if p > 0 => format!("{ip}/{p}"),
+            _ => ip,
+        })
+    };
+    let mut out: Vec<NetworkAttachment> = networks
+        .into_iter()
+        .map(|(name, e)| NetworkAttachment {
+            name,
+            ipv4: address(e.ip_address, e.ip_prefix_len),
+            ipv6: address(e.global_ipv6_address, e.global_ipv6_prefix_len),
+            gateway: e.gateway.filter(|g| !g.is_empty()),
+            mac: e.mac_address.filter(|m| !m.is_empty()),
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The last few checks kept, newest first. Docker's status is `none` or
+/// empty when the container has no health check.
+fn health_from_api(health: bollard::models::Health) -> Option<HealthReport> {
+    let status = health.status.map(|s| s.to_string()).filter(|s| !s.is_empty() && s != "none")?;
+    let mut checks: Vec<HealthCheckRun> = health
+        .log
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| HealthCheckRun {
+            start: real_time(r.start.map(|t| t.to_string())),
+            exit_code: r.exit_code,
+            output: r.output.unwrap_or_default(),
+        })
+        .collect();
+    checks.reverse();
+    checks.truncate(HEALTH_CHECKS_SHOWN);
+    Some(HealthReport { status, failing_streak: health.failing_streak.unwrap_or_default().max(0) as u64, checks })
+}
+
+/// Docker keeps the last five checks; all are worth seeing.
+const HEALTH_CHECKS_SHOWN: usize = 5;
 
 fn ports_from_api(ports: HashMap<String, Option<Vec<bollard::models::PortBinding>>>) -> Vec<PortBinding> {
     let mut out = Vec::new();
@@ -639,10 +721,12 @@ fn ports_from_api(ports: HashMap<String, Option<Vec<bollard::models::PortBinding
                 for b in list {
                     let ip = b.host_ip.unwrap_or_default();
                     let port = b.host_port.unwrap_or_default();
-                    out.push(PortBinding {
-                        container_port: container_port.clone(),
-                        host_binding: Some(if ip.is_empty() { port } else { format!("{ip}:{port}") }),
-                    });
+                    let host_binding = match ip.as_str() {
+                        "" => port,
+                        v6 if v6.contains(':') => format!("[{v6}]:{port}"),
+                        v4 => format!("{v4}:{port}"),
+                    };
+                    out.push(PortBinding { container_port: container_port.clone(), host_binding: Some(host_binding) });
                 }
             }
             _ => out.push(PortBinding { container_port, host_binding: None }),
@@ -685,6 +769,113 @@ mod tests {
         let d = details_from_api(&HostName::parse("local").unwrap(), raw).unwrap();
         assert_eq!(d.env_names, vec!["EMPTY", "PASSWORD", "PATH"]);
         assert!(!format!("{d:?}").contains("hunter2"));
+    }
+
+    /// What `docker inspect` says of a container run with `--network`,
+    /// a health check, `--cpus 1.5 --memory 64m`, `--user` and `--workdir`.
+    fn inspected(json: serde_json::Value) -> ContainerDetails {
+        let raw: bollard::models::ContainerInspectResponse = serde_json::from_value(json).unwrap();
+        details_from_api(&HostName::parse("local").unwrap(), raw).unwrap()
+    }
+
+    #[test]
+    fn networks_health_limits_and_identity_are_mapped() {
+        let d = inspected(serde_json::json!({
+            "Id": "abc123",
+            "Image": "sha256:8135583d97feb82398909c9c97607159e6db2c4ca2c885c0b8f590ee0f9fe90d",
+            "RestartCount": 2,
+            "Config": {"User": "1000", "WorkingDir": "/tmp", "Entrypoint": ["/init"], "Cmd": ["sh", "-c", "sleep 1"]},
+            "State": {"Status": "running", "Health": {"Status": "healthy", "FailingStreak": 0, "Log": [
+                {"Start": "2026-11-29T10:00:01.5Z", "End": "2026-11-29T10:00:01.6Z", "ExitCode": 0, "Output": "first\n"},
+                {"Start": "2026-11-29T10:00:02.5Z", "End": "2026-11-29T10:00:02.6Z", "ExitCode": 1, "Output": "<b>second</b>"}
+            ]}},
+            "HostConfig": {"NanoCpus": 1_500_000_000i64, "Memory": 67_108_864, "MemoryReservation": 33_554_432,
+                "MemorySwap": -1, "PidsLimit": 100, "CpuShares": 0, "CpuQuota": 0, "CpuPeriod": 0, "CpusetCpus": ""},
+            "NetworkSettings": {"Networks": {
+                "zeta": {"IPAddress": "", "Gateway": "", "MacAddress": ""},
+                "app-net": {"IPAddress": "172.28.0.2", "IPPrefixLen": 16, "Gateway": "172.28.0.1",
+                    "GlobalIPv6Address": "fd00::2", "GlobalIPv6PrefixLen": 64, "MacAddress": "02:42:ac:1c:00:02"}
+            }}
+        }));
+        assert_eq!(d.image_id, "sha256:8135583d97feb82398909c9c97607159e6db2c4ca2c885c0b8f590ee0f9fe90d");
+        assert_eq!((d.user.as_str(), d.working_dir.as_str(), d.restart_count), ("1000", "/tmp", 2));
+        assert_eq!(
+            (d.entrypoint, d.command),
+            (vec!["/init".to_string()], vec!["sh".into(), "-c".into(), "sleep 1".into()])
+        );
+        assert_eq!(
+            d.networks,
+            vec![
+                NetworkAttachment {
+                    name: "app-net".into(),
+                    ipv4: Some("172.28.0.2/16".into()),
+                    ipv6: Some("fd00::2/64".into()),
+                    gateway: Some("172.28.0.1".into()),
+                    mac: Some("02:42:ac:1c:00:02".into()),
+                },
+                // Attached but stopped: no addresses.
+                NetworkAttachment { name: "zeta".into(), ipv4: None, ipv6: None, gateway: None, mac: None },
+            ]
+        );
+        let health = d.health.unwrap();
+        assert_eq!((health.status.as_str(), health.failing_streak), ("healthy", 0));
+        // Newest first, the output kept as Docker gave it (the page shows it as text).
+        assert_eq!(health.checks[0].output, "<b>second</b>");
+        assert_eq!(health.checks[0].exit_code, Some(1));
+        assert_eq!(health.checks[1].start.as_deref(), Some("2026-11-29T10:00:01.5Z"));
+        assert_eq!(
+            d.limits,
+            ResourceLimits {
+                nano_cpus: Some(1_500_000_000),
+                memory_reservation: Some(33_554_432),
+                memory_swap: Some(-1),
+                pids: Some(100),
+                ..Default::default()
+            }
+        );
+        assert_eq!(d.limits.cpus(), Some(1.5));
+        assert_eq!(d.memory_limit, Some(64 << 20));
+    }
+
+    #[test]
+    fn no_health_check_and_no_limits_are_none() {
+        let d = inspected(serde_json::json!({
+            "Id": "abc123",
+            "State": {"Status": "exited", "Health": {"Status": "none"}},
+            "HostConfig": {"NanoCpus": 0, "Memory": 0, "PidsLimit": -1, "CpuQuota": -1, "MemorySwap": 0},
+        }));
+        assert_eq!(d.health, None);
+        assert_eq!(d.limits, ResourceLimits::default());
+        assert_eq!((d.memory_limit, d.networks.len(), d.user.as_str()), (None, 0, ""));
+        // Without any health at all, too.
+        assert_eq!(inspected(serde_json::json!({"Id": "abc123"})).health, None);
+    }
+
+    #[test]
+    fn cpu_quota_without_cpus_is_a_limit_too() {
+        let d = inspected(
+            serde_json::json!({"Id": "abc123", "HostConfig": {"CpuQuota": 50_000, "CpuPeriod": 100_000, "CpuShares": 512}}),
+        );
+        assert_eq!(d.limits.cpus(), Some(0.5));
+        assert_eq!(d.limits.cpu_shares, Some(512));
+    }
+
+    #[test]
+    fn ports_read_as_addresses_and_a_stopped_container_shows_its_configured_ones() {
+        let running = inspected(serde_json::json!({"Id": "abc123", "NetworkSettings": {"Ports": {
+            "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}],
+            "53/udp": null
+        }}}));
+        let bindings: Vec<_> =
+            running.ports.iter().map(|p| (p.container_port.as_str(), p.host_binding.as_deref())).collect();
+        assert_eq!(bindings, vec![("53/udp", None), ("80/tcp", Some("0.0.0.0:8080")), ("80/tcp", Some("[::]:8080"))]);
+        let stopped = inspected(serde_json::json!({"Id": "abc123",
+            "NetworkSettings": {"Ports": {}},
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}}));
+        assert_eq!(
+            stopped.ports,
+            vec![PortBinding { container_port: "80/tcp".into(), host_binding: Some("8080".into()) }]
+        );
     }
 
     #[test]

@@ -134,6 +134,12 @@ pub trait ContainerEngine: Send + Sync + 'static {
         let _ = (id, force, volumes);
         Err(EngineError::Other("this engine cannot remove containers".into()))
     }
+    /// `name@sha256:...` for each registry the image was pulled from
+    /// (empty for an image built here).
+    async fn image_repo_digests(&self, image_id: &str) -> Result<Vec<String>, EngineError> {
+        let _ = image_id;
+        Ok(Vec::new())
+    }
     /// A container's log (stdout and stderr, or the TTY's one stream). The
     /// stream ends when the run ends (following) or the log does.
     fn logs(&self, id: &ContainerId, request: LogsRequest) -> BoxStream<'static, Result<LogChunk, EngineError>> {

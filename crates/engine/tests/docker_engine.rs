@@ -87,6 +87,79 @@ async fn inspect_summarises_the_config_without_environment_values() {
 }
 
 #[tokio::test]
+async fn inspect_reads_networks_health_limits_user_and_image_as_docker_reports_them() {
+    let docker = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().expect("docker CLI");
+        assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    /// Removed when dropped, after the container (declared later, dropped first).
+    struct Network(String);
+    impl Drop for Network {
+        fn drop(&mut self) {
+            let _ = Command::new("docker").args(["network", "rm", &self.0]).output();
+        }
+    }
+    let net = format!("binnacle-engine-net-{}", std::process::id());
+    docker(&["network", "create", "--label", LABEL, &net]);
+    let _net = Network(net.clone());
+    let name = format!("binnacle-engine-config-{}", std::process::id());
+    let c = TestContainer {
+        id: docker(&[
+            "run",
+            "-d",
+            "--label",
+            LABEL,
+            "--name",
+            &name,
+            "--stop-timeout",
+            "2",
+            "--network",
+            &net,
+            "--health-cmd",
+            "echo healthy-output; exit 0",
+            "--health-interval",
+            "1s",
+            "--cpus",
+            "1.5",
+            "--memory",
+            "64m",
+            "--user",
+            "1000",
+            "--workdir",
+            "/tmp",
+            &image(),
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while true; do sleep 1; done",
+        ]),
+        name,
+    };
+    let engine = engine();
+    let mut d = engine.inspect_container(&c.id()).await.unwrap();
+    for _ in 0..50 {
+        if d.health.as_ref().is_some_and(|h| h.status == "healthy") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        d = engine.inspect_container(&c.id()).await.unwrap();
+    }
+    let ip =
+        docker(&["inspect", "-f", &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}"), &c.id]);
+
+    let attached = d.networks.iter().find(|n| n.name == net).expect("the network");
+    assert_eq!(attached.ipv4.as_deref().and_then(|a| a.split('/').next()), Some(ip.as_str()));
+    assert!(attached.gateway.is_some());
+    let health = d.health.expect("a health check");
+    assert_eq!(health.status, "healthy");
+    assert_eq!(health.checks.first().map(|c| (c.output.as_str(), c.exit_code)), Some(("healthy-output\n", Some(0))));
+    assert_eq!(d.limits.cpus(), Some(1.5));
+    assert_eq!(d.memory_limit, Some(64 << 20));
+    assert_eq!((d.user.as_str(), d.working_dir.as_str(), d.restart_count), ("1000", "/tmp", 0));
+    assert!(d.image_id.starts_with("sha256:"), "{}", d.image_id);
+}
+
+#[tokio::test]
 async fn stop_start_and_restart_change_the_state_docker_reports() {
     let c = TestContainer::start("actions");
     let engine = engine();

@@ -286,3 +286,64 @@ async fn the_lists_numbers_agree_with_docker_stats() {
     assert!(diff <= 0.05, "list memory {mem} vs docker stats {theirs_mem}: {:.1} %", diff * 100.0);
     eprintln!("list: CPU {cpu:.1} % vs docker stats {theirs_cpu:.1} %; memory {mem} vs {theirs_mem}");
 }
+
+/// Docker sends an `oom` event for every process the kernel kills in one
+/// OOM kill (eight hogs here); the container's page shows one `oom`
+/// marker for it, then the stop (137).
+#[tokio::test]
+async fn one_oom_kill_is_one_oom_marker() {
+    use engine::ContainerEngine;
+    use futures::StreamExt;
+
+    let _turn = TURN.lock().await;
+    let hog = "for i in 1 2 3 4 5 6 7; do (x=a; while true; do x=\"$x$x\"; done) & done; \
+               x=a; while true; do x=\"$x$x\"; done";
+    let name = format!("binnacle-metrics-oom-{}", std::process::id());
+    let c = TestContainer(docker(&[
+        "create",
+        "--label",
+        "binnacle.test=metrics",
+        "--memory",
+        "16m",
+        "--memory-swap",
+        "16m",
+        "--name",
+        &name,
+        &image(),
+        "sh",
+        "-c",
+        hog,
+    ]));
+    // What the engine itself says, to know the kill did come as repeats.
+    let docker_host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let raw_engine = BollardEngine::connect(HostName::parse("local").unwrap(), &docker_host).unwrap();
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 1;
+    let mut raw = raw_engine.events(Some(since));
+    let m = manager();
+    // Watched before it starts, so every event of the kill reaches its page.
+    assert_eq!(read(&m, &c).await.state, RunState::Created);
+    docker(&["start", &c.0]);
+
+    let (page, took) = until(&m, &c, Duration::from_secs(20), |p| matches!(p.state, RunState::Exited { .. })).await;
+    assert!(
+        matches!(page.state, RunState::Exited { exit_code: Some(137), oom_killed: true, .. }),
+        "{:?} after {took:?}",
+        page.state
+    );
+    // Any straggling repeat has come by now.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let page = read(&m, &c).await;
+    let kinds: Vec<MarkerKind> = page.markers.iter().map(|mk| mk.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == MarkerKind::Oom).count(), 1, "markers: {kinds:?}");
+    let stop = page.markers.iter().find(|mk| mk.kind == MarkerKind::Stop).expect("stop marker");
+    assert_eq!(stop.exit_code, Some(137));
+
+    let mut raw_ooms = 0;
+    while let Ok(Some(Ok(e))) = tokio::time::timeout(Duration::from_millis(500), raw.next()).await {
+        if e.id == c.0 && e.action == "oom" {
+            raw_ooms += 1;
+        }
+    }
+    eprintln!("the engine sent {raw_ooms} oom events for one kill; the page shows one marker: {kinds:?}");
+    assert!(raw_ooms >= 2, "the engine sent {raw_ooms} oom event(s): nothing to merge, the test proves nothing");
+}

@@ -234,6 +234,97 @@ pub struct ContainerDetails {
     /// Runs with a terminal: its log is one stream, not stdout and stderr.
     #[serde(default)]
     pub tty: bool,
+    /// The image the container was created from, `sha256:...`.
+    #[serde(default)]
+    pub image_id: String,
+    /// `name@sha256:...` for an image pulled from a registry; empty for
+    /// one built here (or when the image could not be read).
+    #[serde(default)]
+    pub repo_digests: Vec<String>,
+    /// `1000`, `app:app`; empty means the image's user (root by default).
+    #[serde(default)]
+    pub user: String,
+    /// Empty means the image's (`/` by default).
+    #[serde(default)]
+    pub working_dir: String,
+    /// Restarts since the container was created (or the engine started).
+    #[serde(default)]
+    pub restart_count: u64,
+    /// Networks it is attached to, by name.
+    #[serde(default)]
+    pub networks: Vec<NetworkAttachment>,
+    /// None when the container has no health check.
+    #[serde(default)]
+    pub health: Option<HealthReport>,
+    #[serde(default)]
+    pub limits: ResourceLimits,
+}
+
+/// One network a container is attached to, with its addresses there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAttachment {
+    pub name: String,
+    /// `172.18.0.2/16`; None while stopped.
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+    pub gateway: Option<String>,
+    pub mac: Option<String>,
+}
+
+/// A health check's verdict and its last runs, as Docker keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    /// Failed checks in a row.
+    pub failing_streak: u64,
+    /// The last checks, newest first (Docker keeps five).
+    pub checks: Vec<HealthCheckRun>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheckRun {
+    /// RFC 3339.
+    pub start: Option<String>,
+    pub exit_code: Option<i64>,
+    /// What the check printed: the container's text, to show as text.
+    pub output: String,
+}
+
+/// What the container may use; None (or 0 where Docker says 0) is no limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceLimits {
+    /// `--cpus`, in billionths of a CPU.
+    pub nano_cpus: Option<u64>,
+    /// `--cpu-quota` over `--cpu-period`, µs.
+    pub cpu_quota: Option<u64>,
+    pub cpu_period: Option<u64>,
+    /// `--cpu-shares`: a relative weight (1024 is the default), not a limit.
+    pub cpu_shares: Option<u64>,
+    /// `--cpuset-cpus`, e.g. `0-1`.
+    pub cpuset: Option<String>,
+    /// `--memory-reservation`, bytes (the soft limit).
+    pub memory_reservation: Option<u64>,
+    /// `--memory-swap`, bytes of memory and swap together; -1 is unlimited swap.
+    pub memory_swap: Option<i64>,
+    /// `--pids-limit`.
+    pub pids: Option<u64>,
+}
+
+impl ResourceLimits {
+    /// The CPU limit in CPUs (`--cpus 1.5` is 1.5), from `--cpus` or a
+    /// quota and period; None when unlimited.
+    pub fn cpus(&self) -> Option<f64> {
+        if let Some(n) = self.nano_cpus.filter(|n| *n > 0) {
+            return Some(n as f64 / 1e9);
+        }
+        match (self.cpu_quota, self.cpu_period) {
+            (Some(q), Some(p)) if q > 0 && p > 0 => Some(q as f64 / p as f64),
+            // Docker's default period is 100 ms.
+            (Some(q), None) if q > 0 => Some(q as f64 / 100_000.0),
+            _ => None,
+        }
+    }
 }
 
 /// Lifecycle actions the UI offers. On the wire, exactly `"start"`,
@@ -330,6 +421,29 @@ mod tests {
         for bad in [r#""kill""#, r#""START""#, r#"{"start": null}"#, "1", "null"] {
             assert!(serde_json::from_str::<ContainerAction>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_cpu_limit_comes_from_cpus_or_a_quota_and_period() {
+        let cpus = |l: ResourceLimits| l.cpus();
+        assert_eq!(cpus(ResourceLimits { nano_cpus: Some(1_500_000_000), ..Default::default() }), Some(1.5));
+        assert_eq!(
+            cpus(ResourceLimits { cpu_quota: Some(50_000), cpu_period: Some(100_000), ..Default::default() }),
+            Some(0.5)
+        );
+        assert_eq!(cpus(ResourceLimits { cpu_quota: Some(200_000), ..Default::default() }), Some(2.0));
+        assert_eq!(cpus(ResourceLimits { cpu_shares: Some(512), ..Default::default() }), None);
+        assert_eq!(cpus(ResourceLimits::default()), None);
+    }
+
+    #[test]
+    fn details_from_an_older_server_still_read() {
+        // Written before networks, health and limits were sent.
+        let old = r#"{"host":"local","id":"abc123","name":"n","image":"i","state":"running","exit_code":null,
+            "oom_killed":false,"started_at":null,"finished_at":null,"created":null,"command":[],"entrypoint":[],
+            "ports":[],"mounts":[],"restart_policy":"no","memory_limit":null,"labels":[],"env_names":[]}"#;
+        let d: ContainerDetails = serde_json::from_str(old).unwrap();
+        assert_eq!((d.networks.len(), d.health, d.limits.cpus(), d.restart_count), (0, None, None, 0));
     }
 
     #[test]

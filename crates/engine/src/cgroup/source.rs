@@ -233,6 +233,9 @@ impl ContainerEngine for CgroupEngine {
     async fn cgroup_hint(&self, id: &ContainerId) -> Result<Option<CgroupHint>, EngineError> {
         self.inner.cgroup_hint(id).await
     }
+    async fn image_repo_digests(&self, image_id: &str) -> Result<Vec<String>, EngineError> {
+        self.inner.image_repo_digests(image_id).await
+    }
 
     async fn stats_once(&self, id: &ContainerId) -> Result<RawStats, EngineError> {
         if let Some(l) = self.locate(id).await

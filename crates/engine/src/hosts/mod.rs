@@ -6,7 +6,8 @@
 //! engine (every `healthy_every` while it answers, every second while it
 //! does not), logs each transition once and announces the engine's return;
 //! one events subscription, fanned out to whoever listens (the metrics
-//! manager) and refreshing the container list; and the list refresher.
+//! manager) and refreshing the container list, with Docker's repeats
+//! merged (`repeats`); and the list refresher.
 //!
 //! Requests never wait on an engine known to be down: they fail at once
 //! with [`Error::Unavailable`]. The list answers from each host's last list
@@ -14,6 +15,7 @@
 //! host's first list, and at most [`Timeouts::read`]. A page or `/healthz`
 //! therefore answers within a second whatever the engines do.
 
+mod repeats;
 mod supervisor;
 #[cfg(test)]
 mod tests;
@@ -420,6 +422,23 @@ impl Hosts {
         let result = within(self.timeouts.read, entry.engine.inspect_container(id)).await;
         let mut details = self.to_result(host, Some(id), result)?;
         details.read_only = entry.read_only;
+        Ok(details)
+    }
+
+    /// [`Hosts::details`] with the image's repo digests, for the container
+    /// page, within the same time limit. An image that cannot be read
+    /// (removed since, or the engine slow) leaves the digests out, not the page.
+    #[tracing::instrument(level = "debug", skip_all, fields(%host, %id))]
+    pub async fn details_with_image(&self, host: &HostName, id: &ContainerId) -> Result<ContainerDetails, Error> {
+        let deadline = Instant::now() + self.timeouts.read;
+        let mut details = self.details(host, id).await?;
+        if !details.image_id.is_empty()
+            && let Ok(entry) = self.usable(host)
+            && let Ok(Ok(digests)) =
+                tokio::time::timeout_at(deadline, entry.engine.image_repo_digests(&details.image_id)).await
+        {
+            details.repo_digests = digests;
+        }
         Ok(details)
     }
 

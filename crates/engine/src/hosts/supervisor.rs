@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use wire::HostName;
 
 use super::Hosts;
+use super::repeats::{REPEAT_WINDOW_NANOS, RepeatFilter};
 use crate::backoff::Backoff;
 use crate::port::EngineEvent;
 
@@ -26,7 +27,11 @@ pub enum HostEvent {
 const LIST_DEBOUNCE: Duration = Duration::from_millis(150);
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+    now_nanos() / 1_000_000_000
+}
+
+fn now_nanos() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or_default()
 }
 
 impl Hosts {
@@ -59,7 +64,8 @@ async fn monitor(hosts: Arc<Hosts>, name: HostName, healthy_every: Duration, mut
 /// One subscription to the host's container events, replaying from just
 /// before it; reconnects with backoff (1 s doubling to 30 s), or at once
 /// when the engine answers again. Each event goes to the listeners and
-/// asks for a new container list.
+/// asks for a new container list, unless it repeats one of the last second
+/// (see [`RepeatFilter`]): one OOM kill is one `oom` event for everyone.
 async fn follow_events(hosts: Arc<Hosts>, name: HostName, mut shutdown: watch::Receiver<bool>) {
     let (Ok(engine), Ok(mut back), Some(entry)) =
         (hosts.engine(&name), hosts.subscribe_back(&name), hosts.entries.get(&name))
@@ -69,6 +75,8 @@ async fn follow_events(hosts: Arc<Hosts>, name: HostName, mut shutdown: watch::R
     let mut backoff = Backoff::default();
     let mut since_secs = now_secs() - 1;
     let mut subscribed_before = false;
+    // Kept across subscriptions, so a replayed burst is merged too.
+    let mut repeats = RepeatFilter::new(REPEAT_WINDOW_NANOS);
     loop {
         // Seen before subscribing, so a return announced meanwhile is not missed.
         back.borrow_and_update();
@@ -88,6 +96,10 @@ async fn follow_events(hosts: Arc<Hosts>, name: HostName, mut shutdown: watch::R
                     Some(Ok(event)) => {
                         backoff.reset();
                         since_secs = since_secs.max(event.time_nanos / 1_000_000_000);
+                        if !repeats.pass(&event, now_nanos()) {
+                            tracing::trace!(host = %name, id = %event.id, action = %event.action, "repeated event merged");
+                            continue;
+                        }
                         hosts.publish(&name, HostEvent::Container(event));
                         entry.refresh.notify_one();
                     }

@@ -106,6 +106,14 @@ impl ContainerEngine for FakeStats {
             env_names: vec![],
             read_only: false,
             tty: false,
+            image_id: String::new(),
+            repo_digests: vec![],
+            user: String::new(),
+            working_dir: String::new(),
+            restart_count: 0,
+            networks: vec![],
+            health: None,
+            limits: Default::default(),
         })
     }
     async fn act(&self, _: &ContainerId, _: ContainerAction) -> Result<(), EngineError> {
