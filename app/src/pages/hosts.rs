@@ -15,8 +15,10 @@ use wire::format_unix_utc;
 pub fn HostsPage() -> impl IntoView {
     let tick = use_visible_tick(Duration::from_secs(2));
     // The counts come with any page: ask for the smallest.
-    let list =
-        Resource::new(move || tick.get(), |_| list_containers(None, None, None, Some(*wire::PER_PAGE_RANGE.start())));
+    let list = Resource::new(
+        move || tick.get(),
+        |_| list_containers(None, None, None, Some(*wire::PER_PAGE_RANGE.start()), None, None, None),
+    );
     view! {
         <Title text="Hosts · Binnacle"/>
         <section class="hosts-page">

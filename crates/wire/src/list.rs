@@ -1,9 +1,11 @@
-//! How the list is cut: one host or all, an order, and pages of rows, done
-//! on the server so a page of 100 rows costs the same with 500 containers.
+//! How the list is cut: one host or all, a search, a state, an order
+//! (grouped by compose project or not), and pages of rows, done on the
+//! server so a page of 100 rows costs the same with 500 containers and the
+//! page count is that of the rows that match.
 
 use serde::{Deserialize, Serialize};
 
-use crate::container::{ContainerList, ContainerSummary};
+use crate::container::{ContainerList, ContainerState, ContainerSummary};
 use crate::error::ApiError;
 use crate::ids::HostName;
 
@@ -66,6 +68,67 @@ impl ListSort {
     }
 }
 
+/// Which states the list shows (`?state=`); none means every state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateFilter {
+    /// Running or restarting.
+    Running,
+    /// Created, exited or dead: not running and not paused.
+    Stopped,
+    Paused,
+}
+
+impl StateFilter {
+    pub const ALL: [StateFilter; 3] = [StateFilter::Running, StateFilter::Stopped, StateFilter::Paused];
+
+    /// The URL's `state`: anything unknown (or `all`) is every state.
+    pub fn from_url(raw: Option<&str>) -> Option<StateFilter> {
+        StateFilter::parse(raw).ok().flatten()
+    }
+
+    /// The API's `state`, strictly (`all` or none: every state).
+    pub fn parse(raw: Option<&str>) -> Result<Option<StateFilter>, ApiError> {
+        match raw {
+            None | Some("all") => Ok(None),
+            Some("running") => Ok(Some(StateFilter::Running)),
+            Some("stopped") => Ok(Some(StateFilter::Stopped)),
+            Some("paused") => Ok(Some(StateFilter::Paused)),
+            Some(other) => {
+                Err(ApiError::invalid("state", format!("{other:?} is not one of all, running, stopped, paused")))
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::Running => "running",
+            StateFilter::Stopped => "stopped",
+            StateFilter::Paused => "paused",
+        }
+    }
+
+    pub fn matches(self, state: ContainerState) -> bool {
+        match self {
+            StateFilter::Running => state.is_running(),
+            StateFilter::Paused => state == ContainerState::Paused,
+            StateFilter::Stopped => !state.is_running() && state != ContainerState::Paused,
+        }
+    }
+}
+
+/// The longest search the API takes (a name is at most a few hundred bytes).
+pub const MAX_SEARCH_LEN: usize = 256;
+
+/// Whether a container matches a search (already lowercased): a substring
+/// of its name, image, id or compose project, ignoring case.
+pub fn matches_search(c: &ContainerSummary, needle: &str) -> bool {
+    needle.is_empty()
+        || [Some(c.name.as_str()), Some(c.image.as_str()), Some(c.id.as_str()), c.project.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|field| field.to_lowercase().contains(needle))
+}
+
 /// Which page of rows, and how many there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListPage {
@@ -93,6 +156,12 @@ pub struct ListQuery {
     /// From 1; past the last page means the last page.
     pub page: u32,
     pub per_page: u32,
+    /// Lowercased and trimmed; none for an empty search.
+    pub q: Option<String>,
+    pub state: Option<StateFilter>,
+    /// Each host's rows ordered by compose project first (those without
+    /// one last), so a project's rows stay together across pages.
+    pub by_project: bool,
 }
 
 impl ListQuery {
@@ -116,14 +185,42 @@ impl ListQuery {
                 format!("{per_page} is outside {}..={}", PER_PAGE_RANGE.start(), PER_PAGE_RANGE.end()),
             ));
         }
-        Ok(ListQuery { host, sort, page, per_page })
+        Ok(ListQuery { host, sort, page, per_page, q: None, state: None, by_project: false })
+    }
+
+    /// Adds the search, the state and the grouping (`group`: `project` or
+    /// none), strictly.
+    pub fn narrowed(
+        mut self,
+        q: Option<&str>,
+        state: Option<&str>,
+        group: Option<&str>,
+    ) -> Result<ListQuery, ApiError> {
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        if q.is_some_and(|q| q.len() > MAX_SEARCH_LEN) {
+            return Err(ApiError::invalid("q", format!("a search is at most {MAX_SEARCH_LEN} bytes")));
+        }
+        self.q = q.map(str::to_lowercase);
+        self.state = StateFilter::parse(state)?;
+        self.by_project = match group {
+            None | Some("none") => false,
+            Some("project") => true,
+            Some(other) => return Err(ApiError::invalid("group", format!("{other:?} is not one of none, project"))),
+        };
+        Ok(self)
+    }
+
+    fn keeps(&self, c: &ContainerSummary) -> bool {
+        self.state.is_none_or(|s| s.matches(c.state)) && self.q.as_deref().is_none_or(|q| matches_search(c, q))
     }
 }
 
 impl ContainerList {
-    /// Keeps the host asked for, orders each host's containers, counts
-    /// them, and keeps one page of rows (hosts in their order, each host's
-    /// rows together). Hosts and their fleet lines stay whole.
+    /// Keeps the host asked for, counts each host's containers (all of
+    /// them, whatever the search), keeps those matching the search and
+    /// state, orders them (by project first when grouped), and keeps one
+    /// page of those rows (hosts in their order, each host's rows together).
+    /// Hosts and their fleet lines stay whole.
     pub fn arrange(mut self, q: &ListQuery) -> ContainerList {
         let mut all = std::mem::take(&mut self.containers);
         if let Some(only) = &q.host {
@@ -137,16 +234,24 @@ impl ContainerList {
             if q.host.as_ref().is_some_and(|only| only != &h.name) {
                 continue;
             }
-            q.sort.order(&mut mine);
             counts.push(HostCount {
                 host: h.name.clone(),
                 running: mine.iter().filter(|c| c.state.is_running()).count() as u32,
                 total: mine.len() as u32,
             });
+            mine.retain(|c| q.keeps(c));
+            q.sort.order(&mut mine);
+            if q.by_project {
+                // Stable: each project's rows keep the order asked for.
+                mine.sort_by(|a, b| match (&a.project, &b.project) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (x, y) => y.is_some().cmp(&x.is_some()),
+                });
+            }
             ordered.extend(mine);
         }
         // Containers of a host not in the hosts list (none expected) go last.
-        ordered.extend(all);
+        ordered.extend(all.into_iter().filter(|c| q.keeps(c)));
         let rows = ordered.len() as u32;
         let per_page = q.per_page.max(1);
         let pages = rows.div_ceil(per_page).max(1);
@@ -162,7 +267,7 @@ impl ContainerList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::container::{ContainerState, FleetStats, HostStatus};
+    use crate::container::{FleetStats, HostStatus};
     use crate::ids::ContainerId;
 
     fn host(name: &str) -> HostStatus {
@@ -239,5 +344,47 @@ mod tests {
         assert_eq!(field(ListQuery::parse(None, None, None, Some(501))), "per_page");
         assert!(ListQuery::parse(Some("no such/host"), None, None, None).is_err());
         assert_eq!(ListSort::from_url(Some("size")), ListSort::State);
+    }
+
+    #[test]
+    fn a_search_and_a_state_cut_the_pages_but_not_the_host_counts() {
+        let mut l = list();
+        l.containers[4].image = "Nginx:1.27".into();
+        l.containers[5].project = Some("Web".into());
+        let q = ListQuery::parse(None, None, None, Some(5)).unwrap();
+        let found = |q: &ListQuery| names(&l.clone().arrange(q)).into_iter().map(String::from).collect::<Vec<_>>();
+        assert_eq!(found(&q.clone().narrowed(Some(" nginx "), None, None).unwrap()), ["c004"]);
+        assert_eq!(found(&q.clone().narrowed(Some("WEB"), None, None).unwrap()), ["c005"]);
+        assert_eq!(found(&q.clone().narrowed(Some("c01"), None, None).unwrap()), ["c011", "c010"]);
+        // The id, by a fragment of its hex.
+        assert_eq!(found(&q.clone().narrowed(Some(&format!("{:064x}", 9)[58..]), None, None).unwrap()), ["c009"]);
+        let stopped = l.clone().arrange(&q.clone().narrowed(None, Some("stopped"), None).unwrap());
+        assert_eq!(names(&stopped), ["c006", "c003", "c000", "c009"]);
+        assert_eq!(stopped.page.unwrap(), ListPage { page: 1, pages: 1, per_page: 5, rows: 4 });
+        assert_eq!(stopped.counts[0].total, 8, "a host's header counts all its containers");
+        let none = l.arrange(&q.narrowed(None, Some("paused"), None).unwrap());
+        assert!(none.containers.is_empty());
+        assert_eq!(none.page.unwrap().pages, 1);
+    }
+
+    #[test]
+    fn grouped_by_project_each_projects_rows_stay_together_those_without_last() {
+        let mut l = list();
+        for (i, p) in [(1, "web"), (7, "db"), (4, "web"), (2, "db")] {
+            l.containers[i].project = Some(p.into());
+        }
+        let q = ListQuery::parse(Some("a"), Some("name"), None, None).unwrap().narrowed(None, None, Some("project"));
+        assert_eq!(names(&l.arrange(&q.unwrap())), ["c002", "c007", "c001", "c004", "c000", "c003", "c005", "c006"]);
+    }
+
+    #[test]
+    fn a_bad_state_group_or_search_is_refused_by_name() {
+        let q = ListQuery::default();
+        let field = |r: Result<ListQuery, ApiError>| r.unwrap_err().field.unwrap();
+        assert_eq!(field(q.clone().narrowed(None, Some("sleeping"), None)), "state");
+        assert_eq!(field(q.clone().narrowed(None, None, Some("image"))), "group");
+        assert_eq!(field(q.clone().narrowed(Some(&"x".repeat(MAX_SEARCH_LEN + 1)), None, None)), "q");
+        assert_eq!(q.clone().narrowed(Some("  "), Some("all"), Some("none")).unwrap(), q);
+        assert_eq!(StateFilter::from_url(Some("sleeping")), None);
     }
 }

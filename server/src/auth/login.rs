@@ -1,4 +1,7 @@
 //! The login page, logging in and out, and where to go after logging in.
+//! The page wears the app's theme: the same early script as the app's
+//! shell (the theme saved by the toggle, else the OS setting), allowed by
+//! this answer's own nonce.
 
 use std::sync::Arc;
 
@@ -8,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use leptos::prelude::*;
+use rand_core::{OsRng, RngCore};
 use secrecy::SecretString;
 use serde::Deserialize;
 use url::{Position, Url};
@@ -53,7 +57,33 @@ fn redirect(to: &str, fallback: &str) -> Response {
     }
 }
 
-fn login_page(base: &str, next: &str, message: Option<&str>) -> String {
+/// A fresh nonce for the page's one inline script.
+fn script_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The page's policy: the app's default, plus its theme script by nonce.
+fn login_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}'; img-src 'self' data:; frame-ancestors 'none'; \
+         base-uri 'self'; object-src 'none'; form-action 'self'"
+    )
+}
+
+/// The login page with `status`, and the policy that lets its script run.
+fn login_response(status: StatusCode, base: &str, next: &str, message: Option<&str>) -> Response {
+    let nonce = script_nonce();
+    let mut res = (status, Html(login_page(base, next, message, &nonce))).into_response();
+    if let Ok(policy) = HeaderValue::try_from(login_policy(&nonce)) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    res
+}
+
+fn login_page(base: &str, next: &str, message: Option<&str>, nonce: &str) -> String {
+    let nonce = nonce.to_string();
     let stylesheet = format!("{base}/pkg/binnacle.css");
     let action = format!("{base}/login");
     let next = next.to_string();
@@ -65,6 +95,7 @@ fn login_page(base: &str, next: &str, message: Option<&str>) -> String {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
+                <script nonce=nonce>{app::theme::EARLY_THEME_SCRIPT}</script>
                 <link rel="stylesheet" href=stylesheet/>
                 <title>"Log in · Binnacle"</title>
             </head>
@@ -98,7 +129,7 @@ fn refuse(auth: &Auth, json: bool, next: &str, error: ApiError) -> Response {
         return error_response(&error);
     }
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = (status, Html(login_page(&auth.base, next, Some(&error.sentence())))).into_response();
+    let mut res = login_response(status, &auth.base, next, Some(&error.sentence()));
     if let Some(secs) = error.retry_after_secs {
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
@@ -114,7 +145,7 @@ pub async fn login_form(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery
     if auth.mode != AuthMode::Password {
         return redirect(&format!("{}/", auth.base), "/");
     }
-    Html(login_page(&auth.base, &safe_next(&auth.base, q.next.as_deref()), None)).into_response()
+    login_response(StatusCode::OK, &auth.base, &safe_next(&auth.base, q.next.as_deref()), None)
 }
 
 #[derive(Deserialize)]
@@ -192,6 +223,22 @@ pub async fn logout(State(auth): State<Arc<Auth>>, req: Request<Body>) -> Respon
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_login_page_runs_the_theme_script_by_its_own_nonce_and_nothing_else() {
+        let res = login_response(StatusCode::OK, "", "/", None);
+        let policy = res.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+        let nonce = policy.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).unwrap().to_string();
+        assert_eq!(nonce.len(), 32);
+        assert!(policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe-inline"), "{policy}");
+        let page = login_page("", "/", None, &nonce);
+        assert!(
+            page.contains(&format!("<script nonce=\"{nonce}\">{}</script>", app::theme::EARLY_THEME_SCRIPT)),
+            "{page}"
+        );
+        assert_eq!(page.matches("<script").count(), 1);
+        assert_ne!(script_nonce(), script_nonce());
+    }
 
     #[test]
     fn after_login_only_paths_under_the_base_on_this_origin_are_followed() {
