@@ -13,8 +13,8 @@ const chart = (page: Page) => page.locator('canvas.chart');
 const num = async (page: Page, attr: string) => Number((await chart(page).getAttribute(attr)) || '-1');
 const cpuValue = async (page: Page) => Number((await page.getByTestId('cpu-readout').getAttribute('data-value')) || '0');
 
-async function openStats(page: Page, id = c.id) {
-  await page.goto(`/containers/local/${id}/stats`);
+async function openStats(page: Page, id = c.id, query = '') {
+  await page.goto(`/containers/local/${id}/stats${query}`);
   await hydrated(page);
 }
 
@@ -111,11 +111,12 @@ test('two browsers on one container see the same seqs; closing one does not stop
 
 test('the theme toggle redraws the CPU line in the new theme colour at once; a user stylesheet recolours it', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'light' });
-  await openStats(page);
+  // The time axis spans the whole range: 15 min, so a few seconds of points make a line long enough to count.
+  await openStats(page, c.id, '?range=15m');
   await expect.poll(() => num(page, 'data-points'), { timeout: 8_000 }).toBeGreaterThan(2);
   const light: [number, number, number] = [11, 99, 197];
   const dark: [number, number, number] = [108, 176, 255];
-  await expect.poll(() => pixelsOf(page, light)).toBeGreaterThan(20);
+  await expect.poll(() => pixelsOf(page, light), { timeout: 30_000 }).toBeGreaterThan(20);
   expect(await pixelsOf(page, dark)).toBe(0);
   await page.getByRole('button', { name: /theme/i }).click();
   // At once: well before the next poll would redraw anyway.
@@ -134,8 +135,9 @@ test('the theme toggle redraws the CPU line in the new theme colour at once; a u
 
 test('the OS switching to dark redraws the chart without reload', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'light' });
-  await openStats(page);
+  await openStats(page, c.id, '?range=15m');
   await expect.poll(() => num(page, 'data-points'), { timeout: 8_000 }).toBeGreaterThan(2);
+  await expect.poll(() => pixelsOf(page, [11, 99, 197]), { timeout: 30_000 }).toBeGreaterThan(20);
   await page.emulateMedia({ colorScheme: 'dark' });
   await expect.poll(() => pixelsOf(page, [108, 176, 255]), { timeout: 500 }).toBeGreaterThan(20);
 });

@@ -7,14 +7,16 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::HtmlCanvasElement;
 use plotters::coord::ranged1d::Ranged;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
+use super::axis::{Quantity, ValueTicks};
 use super::downsample::min_max_per_column;
 use super::format;
 use super::history::{Bucket, Window};
+use super::markers::{group, marker_label};
 use super::series::{ClientPoint, ClientSeries};
-use wire::MarkerKind;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Palette {
@@ -28,6 +30,8 @@ pub struct Palette {
     pub io_read: RGBColor,
     pub io_write: RGBColor,
     pub marker: RGBColor,
+    pub limit: RGBColor,
+    pub pids: RGBColor,
 }
 
 /// Parses `#rgb`, `#rrggbb` and `rgb(r, g, b)` / `rgba(...)`.
@@ -64,7 +68,9 @@ pub fn palette_from_css() -> Palette {
         net_tx: read("--chart-net-tx", RED),
         io_read: read("--chart-io-read", RGBColor(110, 76, 65)),
         io_write: read("--chart-io-write", RGBColor(192, 202, 51)),
-        marker: read("--chart-marker", RED),
+        marker: read("--chart-marker", RGBColor(95, 99, 104)),
+        limit: read("--chart-limit", RGBColor(201, 106, 0)),
+        pids: read("--chart-pids", RGBColor(173, 20, 87)),
     }
 }
 
@@ -117,6 +123,11 @@ fn axis_label(t_ms: i64, span_ms: i64) -> String {
     }
 }
 
+/// "12:03", local time.
+pub fn clock_hm(t_ms: i64) -> String {
+    clock(&local(t_ms), false)
+}
+
 /// The hover readout's time: a point's, or a bucket's span (local time).
 pub fn hover_time(t_ms: i64, bucket_ms: Option<i64>) -> String {
     let d = local(t_ms);
@@ -133,6 +144,7 @@ pub fn hover_time(t_ms: i64, bucket_ms: Option<i64>) -> String {
 
 /// The time axis: linear like plotters' own, with its grid and labels at
 /// round local times (plotters' would fall on round numbers of ms).
+#[derive(Clone, Copy)]
 struct TimeAxis {
     t0: i64,
     t1: i64,
@@ -200,14 +212,16 @@ type Run = Vec<(i64, f64)>;
 /// Connected (time, (low, high)) points of a band; one alone is a bar.
 type BandRun = Vec<(i64, (f64, f64))>;
 
-struct Panel<'a> {
+struct Panel {
+    /// For the `data-panels` test hook.
+    key: &'static str,
     title: String,
-    /// Lines: a colour and its runs.
-    lines: Vec<(RGBColor, Vec<Run>)>,
+    /// Lines: a series key, its colour and its runs.
+    lines: Vec<(&'static str, RGBColor, Vec<Run>)>,
     /// A translucent band (low, high) under the lines: an aggregated
     /// range's minimum to maximum.
-    band: Option<(RGBColor, Vec<BandRun>)>,
-    y_label: &'a dyn Fn(f64) -> String,
+    band: Option<(&'static str, RGBColor, Vec<BandRun>)>,
+    quantity: Quantity,
     floor_max: f64,
     limit: Option<f64>,
 }
@@ -238,27 +252,71 @@ fn as_f64<T: Into<f64>>(v: Option<T>) -> Option<f64> {
     v.map(Into::into)
 }
 
+/// A value axis from 0 with ticks at a step nice in the unit shown.
+struct ValueAxis(ValueTicks);
+
+impl Ranged for ValueAxis {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let f = *v / self.0.max.max(f64::MIN_POSITIVE);
+        limit.0 + ((limit.1 - limit.0) as f64 * f + 1e-3).floor() as i32
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.0.ticks()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.0.max
+    }
+}
+
+/// Markers whose lines lie within a few px of each other, for the hover
+/// readout: where they are (CSS px) and each one's time and words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkerHit {
+    pub x_first_css: f64,
+    pub x_last_css: f64,
+    pub events: Vec<(i64, String)>,
+}
+
+/// What a draw put on the canvas, beyond the pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawn {
+    pub layout: Layout,
+    /// The marker labels drawn, left to right.
+    pub marker_labels: Vec<String>,
+    /// Where each marker label's group of lines starts, CSS px.
+    pub marker_xs: Vec<f64>,
+    pub marker_hits: Vec<MarkerHit>,
+    /// The time axis labels drawn.
+    pub x_labels: Vec<String>,
+    /// The panels drawn, top to bottom.
+    pub panels: Vec<&'static str>,
+}
+
 /// Draws the window `w` of the series (nothing but the background without
-/// one); returns where the plot went, or an error message for the page when
-/// plotters fails.
+/// one), leaving out the `hidden` series; returns what it drew, or an error
+/// message for the page when plotters fails.
 pub fn draw(
     canvas: &HtmlCanvasElement,
     series: &ClientSeries,
     w: Option<Window>,
     palette: &Palette,
-) -> Result<Option<Layout>, String> {
+    hidden: &[&str],
+    now_ms: i64,
+) -> Result<Option<Drawn>, String> {
     let dpr = fit_backing_store(canvas);
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("this browser has no 2D canvas")?;
     let root = backend.into_drawing_area();
     root.fill(&palette.bg).map_err(|e| e.to_string())?;
     let Some(w) = w else { return Ok(None) };
-    let (t0, t1) = (w.from_ms, w.to_ms.max(w.from_ms + 1000));
+    let (t0, t1) = series.axis_span(&w, now_ms);
     let columns = canvas.width() as usize;
     let live = series.range.live();
 
-    let pct = |v: f64| format!("{v:.0} %");
-    let size = |v: f64| format::bytes(v);
-    let per_s = |v: f64| format::rate(v);
     let cores = series.online_cpus.map(|n| format!(", {n} cores")).unwrap_or_default();
     let limit = series.memory_limit.map(|l| l as f64);
     let h = &series.history;
@@ -288,44 +346,64 @@ pub fn draw(
     let band_words = if live { "" } else { "; band: min to max" };
     let [rx, tx] = net;
     let [rd, wr] = blk;
-    let panels = [
+    let mut panels = vec![
         Panel {
+            key: "cpu",
             title: format!("CPU (% of one core{cores}{averaged}{band_words})"),
-            lines: vec![(palette.cpu, cpu)],
-            band: cpu_band.map(|b| (palette.cpu, b)),
-            y_label: &pct,
+            lines: vec![("cpu", palette.cpu, cpu)],
+            band: cpu_band.map(|b| ("cpu", palette.cpu, b)),
+            quantity: Quantity::Percent,
             floor_max: 10.0,
             limit: None,
         },
         Panel {
+            key: "mem",
             title: match series.memory_limit {
                 Some(l) => format!("Memory (limit {}{averaged}{band_words})", format::bytes(l as f64)),
                 None => format!("Memory (no limit{averaged}{band_words})"),
             },
-            lines: vec![(palette.mem, mem)],
-            band: mem_band.map(|b| (palette.mem, b)),
-            y_label: &size,
+            lines: vec![("mem", palette.mem, mem)],
+            band: mem_band.map(|b| ("mem", palette.mem, b)),
+            quantity: Quantity::Bytes,
             floor_max: 1024.0 * 1024.0,
             limit,
         },
         Panel {
+            key: "net",
             title: format!("Network (received, sent{averaged})"),
-            lines: vec![(palette.net_rx, rx), (palette.net_tx, tx)],
+            lines: vec![("net-rx", palette.net_rx, rx), ("net-tx", palette.net_tx, tx)],
             band: None,
-            y_label: &per_s,
+            quantity: Quantity::Rate,
             floor_max: 1024.0,
             limit: None,
         },
         Panel {
+            key: "io",
             title: format!("Block I/O (read, written{averaged})"),
-            lines: vec![(palette.io_read, rd), (palette.io_write, wr)],
+            lines: vec![("io-read", palette.io_read, rd), ("io-write", palette.io_write, wr)],
             band: None,
-            y_label: &per_s,
+            quantity: Quantity::Rate,
             floor_max: 1024.0,
             limit: None,
         },
     ];
-    let markers = if live { &series.markers } else { &h.markers };
+    // PIDs are in the live points only (the long history does not keep them).
+    if live {
+        panels.push(Panel {
+            key: "pids",
+            title: "PIDs (processes and threads)".into(),
+            lines: vec![("pids", palette.pids, live_runs(series, &w, |p| p.pids.map(f64::from)))],
+            band: None,
+            quantity: Quantity::Count,
+            floor_max: 4.0,
+            limit: None,
+        });
+    }
+    let markers: Vec<&wire::Marker> = if live { series.markers.iter().collect() } else { h.markers.iter().collect() };
+    // A marker after the axis's end (a stop after the newest point) is drawn at the right edge.
+    let mut markers: Vec<(i64, &wire::Marker)> =
+        markers.into_iter().filter(|m| m.t_ms >= t0).map(|m| (m.t_ms.min(t1), m)).collect();
+    markers.sort_by_key(|(t, _)| *t);
 
     let areas = root.split_evenly((panels.len(), 1));
     let font_px = (12.0 * dpr).round();
@@ -333,18 +411,34 @@ pub fn draw(
     let title_font = ("sans-serif", font_px).into_font().color(&palette.text);
     let line_width = (1.5 * dpr).round().max(1.0) as u32;
     let span = t1 - t0;
+    let time_axis = TimeAxis::new(t0, t1);
+    let x_labels: Vec<String> =
+        super::axis::ticks(t0, t1, time_axis.offset_ms, X_LABELS).into_iter().map(|t| axis_label(t, span)).collect();
     let mut layout = None;
+    let mut groups = Vec::new();
+    let mut marker_xs_px: Vec<f64> = Vec::new();
 
     for (n, (area, panel)) in areas.iter().zip(panels.iter()).enumerate() {
-        let line_max = panel.lines.iter().flat_map(|(_, runs)| runs.iter().flatten().map(|(_, y)| *y));
-        let band_max = panel.band.iter().flat_map(|(_, runs)| runs.iter().flatten().map(|(_, (_, hi))| *hi));
+        let shown = |key: &str| !hidden.contains(&key);
+        let line_max = panel
+            .lines
+            .iter()
+            .filter(|(k, _, _)| shown(k))
+            .flat_map(|(_, _, runs)| runs.iter().flatten().map(|(_, y)| *y));
+        let band_max = panel
+            .band
+            .iter()
+            .filter(|(k, _, _)| shown(k))
+            .flat_map(|(_, _, runs)| runs.iter().flatten().map(|(_, (_, hi))| *hi));
         let data_max = line_max.chain(band_max).fold(0.0f64, f64::max);
-        let mut y_max = (data_max * 1.15).max(panel.floor_max);
+        let mut y_top = (data_max * 1.1).max(panel.floor_max);
         // Draw the limit when it is within sight of the data; else it is in the title.
         let limit_line = panel.limit.filter(|l| *l <= data_max * 4.0);
         if let Some(l) = limit_line {
-            y_max = y_max.max(l * 1.05);
+            y_top = y_top.max(l * 1.05);
         }
+        let y_axis = ValueTicks::choose(panel.quantity, y_top, 4);
+        let y_max = y_axis.max;
         let mut chart = ChartBuilder::on(area)
             .margin_top((6.0 * dpr) as u32)
             .margin_right((14.0 * dpr) as u32)
@@ -352,26 +446,27 @@ pub fn draw(
             .caption(&panel.title, title_font.clone())
             .x_label_area_size((20.0 * dpr) as u32)
             .y_label_area_size((72.0 * dpr) as u32)
-            .build_cartesian_2d(TimeAxis::new(t0, t1), 0f64..y_max)
+            .build_cartesian_2d(time_axis, ValueAxis(y_axis))
             .map_err(|e| e.to_string())?;
+        let (px, py) = chart.plotting_area().get_pixel_range();
         if layout.is_none() {
-            let (x, _) = chart.plotting_area().get_pixel_range();
-            layout = Some(Layout { window: w, t0, t1, left_css: x.start as f64 / dpr, right_css: x.end as f64 / dpr });
+            layout =
+                Some(Layout { window: w, t0, t1, left_css: px.start as f64 / dpr, right_css: px.end as f64 / dpr });
         }
         chart
             .configure_mesh()
             .bold_line_style(palette.grid)
             .light_line_style(palette.grid.mix(0.35))
             .axis_style(palette.text)
-            .x_labels(8)
-            .y_labels(4)
+            .x_labels(X_LABELS)
+            .y_labels(6)
             .x_label_formatter(&|t: &i64| axis_label(*t, span))
-            .y_label_formatter(&|v: &f64| (panel.y_label)(*v))
+            .y_label_formatter(&|v: &f64| y_axis.label(*v))
             .label_style(label_font.clone())
             .draw()
             .map_err(|e| e.to_string())?;
         let plot_columns = columns.saturating_sub((92.0 * dpr) as usize).max(50);
-        if let Some((color, runs)) = &panel.band {
+        if let Some((_, color, runs)) = panel.band.as_ref().filter(|(k, _, _)| shown(k)) {
             for run in runs {
                 if let [(x, (lo, hi))] = run.as_slice() {
                     chart
@@ -392,7 +487,7 @@ pub fn draw(
                     .map_err(|e| e.to_string())?;
             }
         }
-        for (color, runs) in &panel.lines {
+        for (_, color, runs) in panel.lines.iter().filter(|(k, _, _)| shown(k)) {
             let style = color.stroke_width(line_width);
             for run in runs {
                 if let [(x, y)] = run.as_slice() {
@@ -409,37 +504,66 @@ pub fn draw(
             }
         }
         if let Some(l) = limit_line {
+            let dash = (6.0 * dpr) as u32;
             chart
-                .draw_series(std::iter::once(PathElement::new(
+                .draw_series(std::iter::once(DashedPathElement::new(
                     vec![(t0, l), (t1, l)],
-                    palette.marker.mix(0.7).stroke_width(line_width),
+                    dash,
+                    dash / 2,
+                    palette.limit.stroke_width(line_width),
                 )))
                 .map_err(|e| e.to_string())?;
         }
-        for m in markers {
-            if m.t_ms < t0 || m.t_ms > t1 {
-                continue;
-            }
+        for (t, _) in &markers {
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![(m.t_ms, 0.0), (m.t_ms, y_max)],
+                    vec![(*t, 0.0), (*t, y_max)],
                     palette.marker.stroke_width(line_width.max(1)),
                 )))
                 .map_err(|e| e.to_string())?;
-            if n == 0 {
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        marker_label(m),
-                        (m.t_ms, y_max * 0.93),
-                        label_font.clone().color(&palette.marker),
-                    )))
-                    .map_err(|e| e.to_string())?;
+        }
+        if n == 0 && !markers.is_empty() {
+            let placed: Vec<(f64, &wire::Marker)> =
+                markers.iter().map(|(t, m)| (chart.backend_coord(&(*t, 0.0)).0 as f64, *m)).collect();
+            let width = |s: &str| root.estimate_text_size(s, &label_font).map(|(w, _)| w as f64).unwrap_or(0.0);
+            let gap = 4.0 * dpr;
+            // Labels start a little right of their line (and end inside the plot).
+            let inner = (px.start as f64 + gap, px.end as f64 - gap);
+            let shifted: Vec<(f64, &wire::Marker)> = placed.iter().map(|(x, m)| (x + gap, *m)).collect();
+            groups = group(&shifted, width, inner.0, inner.1, gap);
+            for g in &groups {
+                root.draw(&Text::new(
+                    g.label.clone(),
+                    (g.label_x.round() as i32, py.start + (3.0 * dpr) as i32),
+                    label_font.clone().color(&palette.marker),
+                ))
+                .map_err(|e| e.to_string())?;
             }
+            marker_xs_px = placed.iter().map(|(x, _)| *x).collect();
         }
     }
     root.present().map_err(|e| e.to_string())?;
-    Ok(layout)
+    let Some(layout) = layout else { return Ok(None) };
+    let marker_hits = groups
+        .iter()
+        .map(|g| MarkerHit {
+            x_first_css: marker_xs_px[g.members[0]] / dpr,
+            x_last_css: marker_xs_px[*g.members.last().unwrap_or(&g.members[0])] / dpr,
+            events: g.members.iter().map(|i| (markers[*i].1.t_ms, marker_label(markers[*i].1))).collect(),
+        })
+        .collect::<Vec<_>>();
+    Ok(Some(Drawn {
+        layout,
+        marker_labels: groups.iter().map(|g| g.label.clone()).collect(),
+        marker_xs: marker_hits.iter().map(|h| h.x_first_css).collect(),
+        marker_hits,
+        x_labels,
+        panels: panels.iter().map(|p| p.key).collect(),
+    }))
 }
+
+/// At most this many time axis labels.
+const X_LABELS: usize = 8;
 
 /// Draws, and says how long it took (ms, `performance.now`).
 pub fn timed_draw(
@@ -447,29 +571,13 @@ pub fn timed_draw(
     series: &ClientSeries,
     w: Option<Window>,
     palette: &Palette,
-) -> (Result<Option<Layout>, String>, f64) {
+    hidden: &[&str],
+) -> (Result<Option<Drawn>, String>, f64) {
     let perf = window().performance();
     let now = || perf.as_ref().map(|p| p.now()).unwrap_or_default();
     let start = now();
-    let result = draw(canvas, series, w, palette);
+    let result = draw(canvas, series, w, palette, hidden, leptos::web_sys::js_sys::Date::now() as i64);
     (result, now() - start)
-}
-
-pub fn marker_label(m: &wire::Marker) -> String {
-    match m.kind {
-        MarkerKind::Start => " start".into(),
-        MarkerKind::Stop => match m.exit_code {
-            Some(c) => format!(" stop ({c})"),
-            None => " stop".into(),
-        },
-        MarkerKind::Restart => " restart".into(),
-        MarkerKind::Oom => " OOM kill".into(),
-        MarkerKind::Pause => " pause".into(),
-        MarkerKind::Unpause => " unpause".into(),
-        MarkerKind::Removed => " removed".into(),
-        MarkerKind::Recreated => " recreated".into(),
-        MarkerKind::ServerRestart => " Binnacle restarted".into(),
-    }
 }
 
 /// Draws a synthetic history of `points` points on a detached canvas of
@@ -486,10 +594,12 @@ pub fn binnacle_bench_chart(points: u32, runs: u32) -> Vec<f64> {
         let _ = body.append_child(&canvas);
     }
     let mut series = ClientSeries::new("local", "bench");
+    // Ending now: a live range's axis ends now.
+    let first_ms = leptos::web_sys::js_sys::Date::now() as i64 - points as i64 * 1000;
     for i in 0..points as u64 {
         series.points.push_back(ClientPoint {
             seq: i,
-            t_ms: 1_795_000_000_000 + i as i64 * 1000,
+            t_ms: first_ms + i as i64 * 1000,
             cpu: Some(50.0 + ((i * 37) % 100) as f32),
             mem_bytes: Some((200 << 20) + ((i * 7919) % (64 << 20))),
             net_rx: None,
@@ -502,7 +612,7 @@ pub fn binnacle_bench_chart(points: u32, runs: u32) -> Vec<f64> {
     }
     let palette = palette_from_css();
     let w = series.window(0);
-    let times = (0..runs).map(|_| timed_draw(&canvas, &series, w, &palette).1).collect();
+    let times = (0..runs).map(|_| timed_draw(&canvas, &series, w, &palette, &[]).1).collect();
     canvas.remove();
     times
 }

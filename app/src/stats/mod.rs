@@ -10,6 +10,8 @@ pub mod export;
 pub mod format;
 pub mod history;
 pub mod hover;
+pub mod legend;
+pub mod markers;
 pub mod series;
 mod tab;
 

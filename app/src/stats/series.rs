@@ -242,6 +242,20 @@ impl ClientSeries {
         }
     }
 
+    /// The time axis drawn for the window `w`: an aggregated range's window
+    /// itself; on a live range the range's whole span ending now (or at the
+    /// newest point or marker, if the server's clock is ahead), so a new
+    /// container's few points sit at the right edge and a stop after the
+    /// newest point is inside it.
+    pub fn axis_span(&self, w: &Window, now_ms: i64) -> (i64, i64) {
+        if !self.range.live() {
+            return (w.from_ms, w.to_ms.max(w.from_ms + 1000));
+        }
+        let newest_marker = self.markers.iter().map(|m| m.t_ms).max().unwrap_or(i64::MIN);
+        let t1 = now_ms.max(w.to_ms).max(newest_marker);
+        (t1 - self.range.span_ms(), t1)
+    }
+
     /// Indices of the points within the window.
     pub fn visible(&self, w: &Window) -> std::ops::Range<usize> {
         let start = self.points.partition_point(|p| p.t_ms < w.from_ms);
@@ -449,6 +463,19 @@ mod tests {
         // Hover: the nearest point within reach.
         assert_eq!(s.nearest_point(w.from_ms + 1_400, 1_000, &w), Some(1));
         assert_eq!(s.nearest_point(w.to_ms + 5_000, 1_000, &w), None);
+    }
+
+    #[test]
+    fn a_live_axis_spans_the_whole_range_ending_now_even_with_three_points() {
+        let mut s = series().with_capacity(100).with_range(HistoryRange::M15);
+        s.apply(page(1, 0, 3));
+        let w = s.window(0).unwrap();
+        assert_eq!(w.to_ms - w.from_ms, 2_000, "the window is the points held (what an export gives)");
+        let now = w.to_ms + 500;
+        assert_eq!(s.axis_span(&w, now), (now - 15 * 60_000, now));
+        // A stop after the newest point, by a server clock ahead of ours: still inside.
+        s.markers.push(Marker { kind: MarkerKind::Stop, t_ms: now + 700, before_seq: 3, exit_code: Some(0) });
+        assert_eq!(s.axis_span(&w, now).1, now + 700);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::format;
 use super::history::Window;
+use super::legend::{SERIES, live_only};
 use super::series::ClientSeries;
 use wire::{HistoryRange, RunState};
 
@@ -54,6 +55,17 @@ pub struct StatsView {
     pub resolution_ms: Option<i64>,
     /// The plot's left and right edges, CSS px from the canvas's left edge.
     pub plot: Option<(f64, f64)>,
+    /// The container is not running: the readouts are its last values,
+    /// from this time.
+    pub stale_since_ms: Option<i64>,
+    /// "last value, 12:03" (local time, so set in the browser).
+    pub stale: Option<String>,
+    /// What the last draw labelled: marker labels (and where their lines
+    /// start, CSS px) and time axis labels.
+    pub marker_labels: Vec<String>,
+    pub marker_xs: Vec<f64>,
+    pub x_labels: Vec<String>,
+    pub panels: Vec<&'static str>,
 }
 
 /// The newest values the readouts show.
@@ -162,6 +174,8 @@ pub fn view_of(series: &ClientSeries, now_ms: i64) -> StatsView {
     );
     let window = series.window(now_ms);
     let drawn = window.map(|w| series.drawn(&w)).unwrap_or(0);
+    let last_drawn_ms = window.and_then(|w| series.last_drawn_ms(&w));
+    let running = !matches!(series.state, Some(RunState::Exited { .. } | RunState::Created | RunState::Removed));
     StatsView {
         loaded: series.loaded(),
         status,
@@ -192,9 +206,11 @@ pub fn view_of(series: &ClientSeries, now_ms: i64) -> StatsView {
             Some(w) if !series.range.live() => series.history.banded(&w),
             _ => 0,
         },
-        last_drawn_ms: window.and_then(|w| series.last_drawn_ms(&w)),
+        last_drawn_ms,
         resolution_ms,
         plot: None,
+        stale_since_ms: if running { None } else { last_drawn_ms },
+        ..StatsView::default()
     }
 }
 
@@ -220,10 +236,12 @@ pub fn StatsTab() -> impl IntoView {
     let range = Memo::new(move |_| range_from_query(query.read().get("range").as_deref()));
     let view_state = RwSignal::new(StatsView::default());
     let hover = RwSignal::new(None::<Hover>);
+    // The series the legend hid; kept while the tab is open, whatever the range.
+    let hidden = RwSignal::new(Vec::<&'static str>::new());
     let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
 
     #[cfg(feature = "hydrate")]
-    let pointer = browser::start(host, id, range, view_state, hover, canvas_ref);
+    let pointer = browser::start(host, id, range, view_state, hover, hidden, canvas_ref);
 
     let on_move = move |ev: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
@@ -232,6 +250,29 @@ pub fn StatsTab() -> impl IntoView {
         let _ = ev;
     };
     let on_leave = move |_: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        pointer.leave();
+    };
+    // The readout by keyboard: arrows move it a point (Shift: ten), Home and
+    // End to the ends, Escape hides it.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            let by = if ev.shift_key() { 10 } else { 1 };
+            match ev.key().as_str() {
+                "ArrowLeft" => pointer.step(-by),
+                "ArrowRight" => pointer.step(by),
+                "Home" => pointer.step(i64::MIN / 4),
+                "End" => pointer.step(i64::MAX / 4),
+                "Escape" => pointer.leave(),
+                _ => return,
+            }
+            ev.prevent_default();
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_blur = move |_: leptos::ev::FocusEvent| {
         #[cfg(feature = "hydrate")]
         pointer.leave();
     };
@@ -260,6 +301,36 @@ pub fn StatsTab() -> impl IntoView {
         }
     };
     let no_window = move || v().window.is_none().then_some("true");
+    let marker_xs = move || v().marker_xs.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(",");
+    let hidden_keys = move || {
+        let mut keys = hidden.get();
+        keys.sort_unstable();
+        keys.join(",")
+    };
+    let legend = SERIES
+        .into_iter()
+        .map(|(key, words)| {
+            let off = move || hidden.with(|h| h.contains(&key));
+            let toggle = move |_| {
+                hidden.update(|h| {
+                    if let Some(i) = h.iter().position(|k| *k == key) {
+                        h.remove(i);
+                    } else {
+                        h.push(key);
+                    }
+                })
+            };
+            view! {
+                <button type="button" class="legend-item" data-series=key class:off=off
+                    hidden=move || live_only(key) && !range.get().live()
+                    aria-pressed=move || (!off()).to_string()
+                    title=move || if off() { format!("Show {words}") } else { format!("Hide {words}") }
+                    on:click=toggle>
+                    <span class="legend-swatch" aria-hidden="true"></span>{words}
+                </button>
+            }
+        })
+        .collect_view();
     let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     view! {
         <section class="stats" data-testid="stats">
@@ -283,7 +354,8 @@ pub fn StatsTab() -> impl IntoView {
                     })
                 }
             }}
-            <div class="readouts" aria-live="polite">
+            <div class="readouts" class:stale=move || v().stale.is_some() data-testid="readouts" aria-live="polite">
+                {move || v().stale.map(|s| view! { <div class="readout stale-note" data-testid="readouts-stale">{s}</div> })}
                 <div class="readout"><span class="label">"CPU"</span>
                     <span data-testid="cpu-readout" data-value=move || v().cpu_value.map(|c| c.to_string()).unwrap_or_default()>{move || v().cpu}</span></div>
                 <div class="readout"><span class="label">"Memory"</span><span data-testid="mem-readout">{move || v().mem}</span></div>
@@ -291,6 +363,11 @@ pub fn StatsTab() -> impl IntoView {
                 <div class="readout"><span class="label">"Block I/O"</span><span data-testid="blk-readout">{move || v().blk}</span></div>
                 <div class="readout"><span class="label">"PIDs"</span><span data-testid="pids-readout">{move || v().pids}</span></div>
                 {move || v().note.map(|n| view! { <div class="readout note muted">{n}</div> })}
+            </div>
+            <div class="chart-legend" data-testid="chart-legend" role="group" aria-label="Series shown">
+                {legend}
+                <span class="legend-key" data-series="limit" aria-hidden="true"><span class="legend-swatch"></span>"memory limit"</span>
+                <span class="legend-key" data-series="marker" aria-hidden="true"><span class="legend-swatch"></span>"events"</span>
             </div>
             <div class="chart-wrap" data-testid="chart"
                 data-range=move || v().range.as_str()
@@ -302,14 +379,19 @@ pub fn StatsTab() -> impl IntoView {
                 data-resolution=move || num(v().resolution_ms)
                 data-plot-left=move || v().plot.map(|p| p.0.to_string()).unwrap_or_default()
                 data-plot-right=move || v().plot.map(|p| p.1.to_string()).unwrap_or_default()>
-                <canvas class="chart" node_ref=canvas_ref role="img"
-                    on:mousemove=on_move on:mouseleave=on_leave
+                <canvas class="chart" node_ref=canvas_ref role="img" tabindex="0"
+                    on:mousemove=on_move on:mouseleave=on_leave on:keydown=on_key on:blur=on_blur
                     aria-label=move || v().summary
                     data-points=move || v().points.to_string()
                     data-first-seq=move || v().first_seq.map(|s| s.to_string()).unwrap_or_default()
                     data-last-seq=move || v().last_seq.map(|s| s.to_string()).unwrap_or_default()
                     data-epoch=move || v().epoch.map(|s| s.to_string()).unwrap_or_default()
-                    data-segments=move || v().segments.to_string()>
+                    data-segments=move || v().segments.to_string()
+                    data-marker-labels=move || v().marker_labels.join("|")
+                    data-marker-x=marker_xs
+                    data-x-labels=move || v().x_labels.join("|")
+                    data-panels=move || v().panels.join(",")
+                    data-hidden-series=hidden_keys>
                 </canvas>
                 {move || hover.get().map(|h| {
                     let left = format!("{:.1}px", h.x_css);
@@ -326,7 +408,8 @@ pub fn StatsTab() -> impl IntoView {
                 })}
             </div>
             <p class="hint">"CPU is % of one core: 250 % means 2.5 cores busy. Memory excludes the reclaimable page cache, like docker stats. "
-                "From 6 h on, each point is a bucket's average, the band its minimum to maximum; hover for the numbers."</p>
+                "From 6 h on, each point is a bucket's average, the band its minimum to maximum; hover for the numbers, "
+                "or focus the chart and move along it with the arrow keys (Shift: ten at a time, Home, End, Escape)."</p>
         </section>
     }
 }
@@ -341,7 +424,7 @@ mod browser {
 
     use super::{Hover, StatsView, view_of};
     use crate::api::container_metrics;
-    use crate::stats::chart::{self, Layout};
+    use crate::stats::chart::{self, Layout, MarkerHit};
     use crate::stats::hover;
     use crate::stats::series::{Applied, ClientSeries};
     use wire::{ErrorKind, HistoryRange};
@@ -368,8 +451,10 @@ mod browser {
         series: StoredValue<ClientSeries>,
         layout: StoredValue<Option<Layout>>,
         pointer_x: StoredValue<Option<f64>>,
+        marker_hits: StoredValue<Vec<MarkerHit>>,
         view_state: RwSignal<StatsView>,
         hover: RwSignal<Option<Hover>>,
+        hidden: RwSignal<Vec<&'static str>>,
         canvas_ref: NodeRef<leptos::html::Canvas>,
     }
 
@@ -380,19 +465,31 @@ mod browser {
             let now = now_ms();
             let w = self.series.with_value(|s| s.window(now));
             let mut draw_error = None;
-            let mut layout = None;
+            let mut drawn = None;
             if let Some(canvas) = self.canvas_ref.get_untracked() {
                 let palette = chart::palette_from_css();
-                let (result, took) = self.series.with_value(|s| chart::timed_draw(&canvas, s, w, &palette));
+                let hidden = self.hidden.get_untracked();
+                let (result, took) = self.series.with_value(|s| chart::timed_draw(&canvas, s, w, &palette, &hidden));
                 let _ = canvas.set_attribute("data-draw-ms", &format!("{took:.2}"));
                 match result {
-                    Ok(l) => layout = l,
+                    Ok(d) => drawn = d,
                     Err(e) => draw_error = Some(e),
                 }
             }
+            let layout = drawn.as_ref().map(|d| d.layout);
             self.layout.set_value(layout);
             let mut v = self.series.with_value(|s| view_of(s, now));
             v.plot = layout.map(|l| (l.left_css, l.right_css));
+            v.stale = v.stale_since_ms.map(|t| format!("last value, {}", chart::clock_hm(t)));
+            if let Some(d) = drawn {
+                v.marker_labels = d.marker_labels;
+                v.marker_xs = d.marker_xs;
+                v.x_labels = d.x_labels;
+                v.panels = d.panels;
+                self.marker_hits.set_value(d.marker_hits);
+            } else {
+                self.marker_hits.set_value(Vec::new());
+            }
             v.error = match draw_error {
                 Some(e) => Some(format!("The chart could not be drawn: {e}")),
                 None if keep_error => self.view_state.with_untracked(|p| p.error.clone()),
@@ -409,6 +506,37 @@ mod browser {
         pub fn at(self, x_css: f64) {
             self.pointer_x.set_value(Some(x_css));
             self.hover_at(x_css);
+        }
+
+        /// Moves the readout `by` points (live) or buckets along the chart;
+        /// from the newest when it is not shown.
+        pub fn step(self, by: i64) {
+            let Some(layout) = self.layout.get_value() else { return };
+            let w = layout.window;
+            let current = self.pointer_x.get_value().map(|x| layout.time_at(x));
+            let t = self.series.with_value(|s| {
+                if s.range.live() {
+                    let r = s.visible(&w);
+                    let last = r.end.checked_sub(1).filter(|l| *l >= r.start)?;
+                    let i = match current.and_then(|t| s.nearest_point(t, i64::MAX / 4, &w)) {
+                        Some(i) => (i as i64).saturating_add(by).clamp(r.start as i64, last as i64) as usize,
+                        None => last,
+                    };
+                    Some(s.points[i].t_ms)
+                } else {
+                    let h = &s.history;
+                    let last = h.last_present(&w)?;
+                    let res = h.resolution_ms.max(1);
+                    let t = match current.and_then(|t| h.nearest(t, res, &w)) {
+                        Some(i) => h.x_of(i, &w).saturating_add(by.saturating_mul(res)),
+                        None => h.x_of(last / res, &w),
+                    };
+                    Some(t.clamp(w.from_ms, w.to_ms))
+                }
+            });
+            if let Some(t) = t {
+                self.at(layout.x_of(t));
+            }
         }
 
         pub fn leave(self) {
@@ -437,10 +565,18 @@ mod browser {
                     Some((h.x_of(i, &w), chart::hover_time(h.start_ms(i), Some(h.resolution_ms)), lines, "bucket"))
                 }
             });
-            let (x, time, lines, kind) = match found {
+            let (x, time, mut lines, kind) = match found {
                 Some((at, time, lines, kind)) => (layout.x_of(at), time, lines, kind),
                 None => (x_css, chart::hover_time(t, None), vec![("Data", "none at this time".to_string())], "none"),
             };
+            // The events whose marker lines are within reach, one line each.
+            self.marker_hits.with_value(|hits| {
+                for hit in hits.iter().filter(|h| x_css >= h.x_first_css - 8.0 && x_css <= h.x_last_css + 8.0) {
+                    for (t, words) in &hit.events {
+                        lines.push(("Event", format!("{words} at {}", chart::hover_time(*t, None))));
+                    }
+                }
+            });
             let flip = x > (layout.left_css + layout.right_css) / 2.0;
             self.hover.set(Some(Hover { x_css: x, flip, time, lines, kind }));
         }
@@ -452,16 +588,26 @@ mod browser {
         range: Memo<HistoryRange>,
         view_state: RwSignal<StatsView>,
         hover: RwSignal<Option<Hover>>,
+        hidden: RwSignal<Vec<&'static str>>,
         canvas_ref: NodeRef<leptos::html::Canvas>,
     ) -> Shared {
         let shared = Shared {
             series: StoredValue::new(ClientSeries::new("", "")),
             layout: StoredValue::new(None),
             pointer_x: StoredValue::new(None),
+            marker_hits: StoredValue::new(Vec::new()),
             view_state,
             hover,
+            hidden,
             canvas_ref,
         };
+        // Redraw at once when the legend hides or shows a series.
+        Effect::new(move |first: Option<()>| {
+            hidden.track();
+            if first.is_some() {
+                shared.refresh(true);
+            }
+        });
         let current: StoredValue<Option<Arc<AtomicBool>>> = StoredValue::new(None);
         // What the running loop polls: the container, and the aggregated
         // range (None: the live points, which every live range shares).
@@ -592,6 +738,30 @@ mod tests {
         assert_eq!(v.net, "unavailable");
         assert_eq!(v.blk, "read 0 B/s, written 2.0 KiB/s");
         assert!(v.summary.contains("CPU 150.0 %"));
+    }
+
+    #[test]
+    fn a_stopped_containers_readouts_are_its_last_values() {
+        let mut s = ClientSeries::new("local", "x");
+        s.points.push_back(ClientPoint {
+            seq: 0,
+            t_ms: 60_000,
+            cpu: Some(1.0),
+            mem_bytes: None,
+            net_rx: None,
+            net_tx: None,
+            blk_read: None,
+            blk_write: None,
+            pids: None,
+            gap_before: false,
+        });
+        s.epoch = Some(1);
+        s.state = Some(RunState::Running);
+        assert_eq!(view_of(&s, 61_000).stale_since_ms, None);
+        s.state = Some(RunState::Exited { exit_code: Some(0), at_ms: Some(60_500), oom_killed: false });
+        assert_eq!(view_of(&s, 61_000).stale_since_ms, Some(60_000));
+        s.state = Some(RunState::Paused);
+        assert_eq!(view_of(&s, 61_000).stale_since_ms, None, "a paused container's values are its current ones");
     }
 
     #[test]
