@@ -26,7 +26,7 @@ APT_HOSTS   := socat openssh-server openssl podman curl
 ENGINE_MARK := $(CACHE_DIR)/engine-started-by-make
 RELEASE_BIN  = $(CARGO_TARGET_DIR)/release/binnacle
 
-.PHONY: bench bench-engine bench-hosts bench-fleet bench-prometheus bench-ui image image-test image-ssh-test e2e-proxy hosts-test help run test lint deps deps-run deps-test apt-run apt-test apt-hosts rust-tools wasm-opt e2e-deps \
+.PHONY: bench bench-engine bench-hosts bench-fleet bench-prometheus bench-ui bench-logs run-test image image-test image-ssh-test e2e-proxy hosts-test help run test lint deps deps-run deps-test apt-run apt-test apt-hosts rust-tools wasm-opt e2e-deps \
         engine test-image build-release unit e2e demo clean-test-containers check-site
 
 help:
@@ -133,14 +133,11 @@ check-site:
 
 # ---------------------------------------------------------------- run
 
+# Optional demo containers (scripts/demo.sh): DEMO=auto (only on an engine
+# make started, with no other containers), on or off. Never fails the run.
+DEMO ?= auto
 demo: test-image
-	@if [ -f "$(ENGINE_MARK)" ] && [ -z "$$(docker ps -aq)" ]; then \
-	  echo "==> new engine with no containers: starting three labelled demo containers"; \
-	  docker run -d --label binnacle.demo=true --name demo-idle $(TEST_IMAGE) sh -c 'trap "exit 0" TERM; while true; do sleep 1; done' >/dev/null; \
-	  docker run -d --label binnacle.demo=true --name demo-cpu-burner $(TEST_IMAGE) sh -c 'trap "exit 0" TERM; while true; do :; done' >/dev/null; \
-	  docker run -d --label binnacle.demo=true --name demo-memory-grower --memory 256m --restart unless-stopped $(TEST_IMAGE) \
-	    sh -c 'trap "exit 0" TERM; x=""; while true; do x="$$x$$(head -c 1048576 /dev/zero | tr "\0" x)"; sleep 1; done' >/dev/null; \
-	fi
+	@scripts/demo.sh $(TEST_IMAGE) $(DEMO) "$(ENGINE_MARK)"
 
 run: deps-run engine build-release demo
 	@echo "==> serving on http://$${BINNACLE_LISTEN:-127.0.0.1:3000} (Ctrl-C to stop)"
@@ -191,7 +188,11 @@ hosts-test: deps-test apt-hosts engine test-image build-release
 	ids=$$(podman ps -aq --filter label=binnacle.test); [ -z "$$ids" ] || podman rm -f $$ids >/dev/null; \
 	$(MAKE) --no-print-directory clean-test-containers; exit $$status
 
-test: lint unit e2e hosts-test image-test e2e-proxy
+test: lint unit e2e hosts-test image-test e2e-proxy run-test
+
+# `make run` keeps serving when a demo container cannot start (scripts/run-test.sh).
+run-test: deps-run apt-test engine test-image build-release
+	scripts/run-test.sh
 
 # ---------------------------------------------------------------- benchmarks
 
@@ -310,7 +311,15 @@ bench-history: deps-run apt-test
 # Chart render time in headless Chromium and the wasm size; writes docs/performance-ui.md.
 bench-ui: deps-test engine build-release
 	cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
-	  npx playwright test --config playwright.perf.config.ts
+	  npx playwright test --config playwright.perf.config.ts perf/chart.perf.ts
+
+# The Logs tab under a container writing ~10,000 lines a second, beside
+# `docker logs -f`: CPU and memory of each reader and of dockerd, and the
+# page's input latency; writes docs/performance-logs.md (about 2 minutes).
+bench-logs: deps-test engine test-image build-release
+	cd end2end && BINNACLE_BIN="$(RELEASE_BIN)" BINNACLE_SITE_ROOT="$(CURDIR)/target/site" \
+	  npx playwright test --config playwright.perf.config.ts perf/logs.perf.ts
+	@ids=$$(docker ps -aq --filter label=binnacle.test=perf-logs); [ -z "$$ids" ] || docker rm -f $$ids >/dev/null
 
 # ---------------------------------------------------------------- image
 

@@ -38,15 +38,25 @@ pub mod ssr {
 /// and the live numbers of running containers (looking keeps the fleet tier
 /// sampling): ordered by `sort` (state, name, cpu, mem) within each host and
 /// cut into pages of `per_page` rows (5 to 500, default 100); `page` counts
-/// from 1, and one past the end gives the last.
+/// from 1, and one past the end gives the last. Only containers matching
+/// `q` (name, image, id or compose project, ignoring case) and `state`
+/// (running, stopped, paused) are paged; `group: "project"` keeps each
+/// compose project's rows together.
 #[server(prefix = "/api", endpoint = "list_containers", input = StrictJson, output = Json)]
 pub async fn list_containers(
     host: Option<String>,
     sort: Option<String>,
     page: Option<u32>,
     per_page: Option<u32>,
+    #[server(default)] q: Option<String>,
+    #[server(default)] state: Option<String>,
+    #[server(default)] group: Option<String>,
 ) -> Result<ContainerList, ApiError> {
-    let query = wire::ListQuery::parse(host.as_deref(), sort.as_deref(), page, per_page)?;
+    let query = wire::ListQuery::parse(host.as_deref(), sort.as_deref(), page, per_page)?.narrowed(
+        q.as_deref(),
+        state.as_deref(),
+        group.as_deref(),
+    )?;
     let list = ssr::metrics()?.list().await;
     if let Some(h) = &query.host
         && !list.hosts.iter().any(|s| &s.name == h)
@@ -62,7 +72,7 @@ pub async fn get_container_details(host: String, id: String) -> Result<Container
     let host = wire::HostName::parse(&host)?;
     let id = wire::ContainerId::parse(&id)?;
     // `read_only` says whether this host refuses actions (the page hides them).
-    Ok(ssr::hosts()?.details(&host, &id).await?)
+    Ok(ssr::hosts()?.details_with_image(&host, &id).await?)
 }
 
 /// Start, stop or restart a container (refused on a read-only host, even

@@ -5,17 +5,19 @@
 pub mod api;
 pub mod base;
 pub mod codec;
+pub mod logs;
 mod pages;
 mod poll;
 pub mod stats;
-mod theme;
+pub mod theme;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-use pages::container::{ConfigTab, ContainerPage};
+use pages::config::ConfigTab;
+use pages::container::ContainerPage;
 use pages::hosts::HostsPage;
 use pages::list::ContainerListPage;
 use pages::not_found::NotFound;
@@ -92,6 +94,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=ConfigTab/>
                         <Route path=path!("config") view=ConfigTab/>
                         <Route path=path!("stats") view=stats::StatsTab/>
+                        <Route path=path!("logs") view=logs::LogsTab/>
                     </ParentRoute>
                 </Routes>
             </main>

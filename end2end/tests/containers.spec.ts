@@ -173,7 +173,7 @@ test('keyboard actions: Shift+X/S/R/P/D act through their buttons, ? lists every
   await page.keyboard.press('Escape');
   await expect(help).toHaveCount(0);
   await expect(page).toHaveURL(new RegExp(`/containers/local/${c.id}$`));
-  // Typing in a field is never a shortcut.
+  // With the list closed, Esc goes back to the list as before.
   await page.keyboard.press('Escape');
   await expect(page).toHaveURL(/\/$/);
 });

@@ -15,8 +15,10 @@ use wire::{ApiError, ContainerAction, ContainerDetails};
 
 type DetailsResource = Resource<Result<ContainerDetails, ApiError>>;
 
+/// The page's details, for its tabs (the Logs tab waits for them to know
+/// the container exists).
 #[derive(Clone, Copy)]
-struct Details(DetailsResource);
+pub(crate) struct Details(pub(crate) DetailsResource);
 
 #[component]
 pub fn ContainerPage() -> impl IntoView {
@@ -67,12 +69,13 @@ pub fn ContainerPage() -> impl IntoView {
             let base = format!("/containers/{}/{}", host.get_untracked(), id.get_untracked());
             match ev.key().as_str() {
                 // Esc closes the shortcut list first, if it is open.
-                "Escape" if !super::help::is_open() => {
+                "Escape" if !ev.default_prevented() && !super::help::is_open() => {
                     ev.prevent_default();
                     navigate("/", Default::default());
                 }
                 "s" if !crate::poll::focus_is_in_a_control() => navigate(&format!("{base}/stats"), Default::default()),
                 "c" if !crate::poll::focus_is_in_a_control() => navigate(&format!("{base}/config"), Default::default()),
+                "l" if !crate::poll::focus_is_in_a_control() => navigate(&format!("{base}/logs"), Default::default()),
                 // Actions take Shift, so a stray letter changes nothing; each
                 // presses its button, so what is disabled stays disabled.
                 key @ ("S" | "X" | "R" | "P" | "D") if !crate::poll::focus_is_in_a_text_field() => {
@@ -163,8 +166,15 @@ fn state_line(d: &ContainerDetails) -> String {
     }
 }
 
+/// The tab a container page's path names: `{base}/containers/{host}/{id}/{tab}`
+/// (empty for the bare page).
+fn tab_of(pathname: &str) -> &str {
+    let rest = pathname.strip_prefix(crate::base::base_path()).unwrap_or(pathname);
+    rest.trim_matches('/').split('/').nth(3).unwrap_or("")
+}
+
 /// `2026-11-23T22:40:12.123456789Z` -> `2026-11-23 22:40:12 UTC`.
-fn short_time(rfc3339: &str) -> String {
+pub(super) fn short_time(rfc3339: &str) -> String {
     let (date, rest) = rfc3339.split_once('T').unwrap_or((rfc3339, ""));
     let time: String = rest.chars().take(8).collect();
     if time.is_empty() { date.to_string() } else { format!("{date} {time} UTC") }
@@ -245,12 +255,13 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>, remov
     let location = use_location();
     let config_href = format!("{page}/config");
     let stats_href = format!("{page}/stats");
-    let root_suffix = format!("/{id}");
-    let config_active = move || {
-        let path = location.pathname.get();
-        path.ends_with(&root_suffix) || path.ends_with("/config")
-    };
-    let stats_active = move || location.pathname.get().ends_with("/stats");
+    let logs_href = format!("{page}/logs");
+    // The bare URL (by id, short id or name, with or without a trailing
+    // slash) shows Config.
+    let tab = move || tab_of(&location.pathname.get()).to_string();
+    let config_active = move || matches!(tab().as_str(), "" | "config");
+    let stats_active = move || tab() == "stats";
+    let logs_active = move || tab() == "logs";
 
     let button = move |action: ContainerAction, enabled: bool| {
         let host = host.clone();
@@ -317,62 +328,7 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>, remov
         <nav class="tabs" aria-label="Container sections">
             <a href=config_href class:active=config_active aria-keyshortcuts="c">"Config"</a>
             <a href=stats_href class:active=stats_active aria-keyshortcuts="s">"Stats"</a>
+            <a href=logs_href class:active=logs_active aria-keyshortcuts="l">"Logs"</a>
         </nav>
-    }
-}
-
-#[component]
-pub fn ConfigTab() -> impl IntoView {
-    let Details(details) = expect_context::<Details>();
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                details.await.ok().map(|d| view! { <ConfigSummary d/> })
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn ConfigSummary(d: ContainerDetails) -> impl IntoView {
-    let command: Vec<String> = d.entrypoint.iter().chain(d.command.iter()).cloned().collect();
-    let command = if command.is_empty() { "(image default)".to_string() } else { command.join(" ") };
-    let ports = d
-        .ports
-        .into_iter()
-        .map(|p| {
-            let binding = p.host_binding.unwrap_or_else(|| "not published".into());
-            view! { <tr><td class="mono">{p.container_port}</td><td class="mono">{binding}</td></tr> }
-        })
-        .collect_view();
-    let mounts = d.mounts.into_iter().map(|m| {
-        let mode = if m.read_only { "ro" } else { "rw" };
-        view! { <tr><td>{m.kind}</td><td class="mono">{m.source}</td><td class="mono">{m.destination}</td><td>{mode}</td></tr> }
-    }).collect_view();
-    let labels = d
-        .labels
-        .into_iter()
-        .map(|(k, v)| {
-            view! { <tr><td class="mono">{k}</td><td class="mono">{v}</td></tr> }
-        })
-        .collect_view();
-    let env = d.env_names.into_iter().map(|n| view! { <li class="mono">{n}</li> }).collect_view();
-    view! {
-        <div class="config" data-testid="config">
-            <dl>
-                <dt>"Command"</dt><dd class="mono">{command}</dd>
-                <dt>"Restart policy"</dt><dd>{d.restart_policy}</dd>
-                <dt>"Created"</dt><dd>{d.created.as_deref().map(short_time).unwrap_or_default()}</dd>
-            </dl>
-            <h2>"Ports"</h2>
-            <table><thead><tr><th>"Container"</th><th>"Host"</th></tr></thead><tbody>{ports}</tbody></table>
-            <h2>"Mounts"</h2>
-            <table><thead><tr><th>"Type"</th><th>"Source"</th><th>"Destination"</th><th>"Mode"</th></tr></thead><tbody>{mounts}</tbody></table>
-            <h2>"Labels"</h2>
-            <table><thead><tr><th>"Key"</th><th>"Value"</th></tr></thead><tbody>{labels}</tbody></table>
-            <h2>"Environment variables"</h2>
-            <p class="muted">"Names only: values can hold secrets and are never sent to the browser."</p>
-            <ul class="env">{env}</ul>
-        </div>
     }
 }

@@ -13,6 +13,7 @@ pub const SHORTCUTS: &[(&str, &[(&str, &str)])] = &[
             ("k / ↑", "previous container"),
             ("Enter", "open the selected container"),
             ("h", "the next host alone (after the last, every host)"),
+            ("/", "search (Esc clears it)"),
         ],
     ),
     (
@@ -28,6 +29,15 @@ pub const SHORTCUTS: &[(&str, &[(&str, &str)])] = &[
             ("Shift+D", "remove… (asks first)"),
         ],
     ),
+    (
+        "Stats chart (focused)",
+        &[
+            ("← / →", "move the readout one point (Shift: ten)"),
+            ("Home / End", "the first or last point"),
+            ("Esc", "hide the readout"),
+        ],
+    ),
+    ("Logs tab", &[("End", "jump to the newest line and follow again")]),
 ];
 
 /// Whether the list is open (the container page's Esc leaves it alone then).

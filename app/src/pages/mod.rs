@@ -1,3 +1,4 @@
+pub mod config;
 pub mod container;
 pub mod help;
 pub mod hosts;

@@ -15,15 +15,18 @@ mod logs;
 mod metrics;
 
 pub use container::{
-    ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, FleetStats, HostFleet,
-    HostStatus, MountSummary, PortBinding, format_iso_ms, format_unix_utc,
+    ContainerAction, ContainerDetails, ContainerList, ContainerState, ContainerSummary, FleetStats, HealthCheckRun,
+    HealthReport, HostFleet, HostStatus, MountSummary, NetworkAttachment, PortBinding, ResourceLimits, format_iso_ms,
+    format_unix_utc,
 };
 pub use error::{ApiError, ErrorKind};
 pub use ids::{ContainerId, HostName, InvalidInput};
-pub use list::{DEFAULT_PER_PAGE, HostCount, ListPage, ListQuery, ListSort, PER_PAGE_RANGE};
+pub use list::{
+    DEFAULT_PER_PAGE, HostCount, ListPage, ListQuery, ListSort, MAX_SEARCH_LEN, PER_PAGE_RANGE, StateFilter,
+};
 pub use logs::{
-    EVENT_EXIT, EVENT_GONE, EVENT_HELLO, EVENT_LINES, EVENT_PROBLEM, EVENT_START, LogLine, LogStream, LogsExit,
-    LogsHello, LogsStart, MAX_TAIL,
+    EVENT_EXIT, EVENT_GONE, EVENT_HELLO, EVENT_LINES, EVENT_PROBLEM, EVENT_RESUMED, EVENT_START, LogLine, LogStream,
+    LogsExit, LogsHello, LogsStart, MAX_TAIL,
 };
 pub use metrics::{
     Columns, HistoryColumns, HistoryLoss, HistoryRange, MAX_SAFE, Marker, MarkerKind, MetricsCursor, MetricsPage,
