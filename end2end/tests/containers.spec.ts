@@ -177,3 +177,28 @@ test('keyboard actions: Shift+X/S/R/P/D act through their buttons, ? lists every
   await page.keyboard.press('Escape');
   await expect(page).toHaveURL(/\/$/);
 });
+
+test('after a stop from the UI, the buttons change with the badge, never before it', async ({ page }) => {
+  await page.goto(`/containers/local/${c.id}`);
+  await hydrated(page);
+  await expect(page.locator('.container-header .badge')).toHaveText('running');
+  // Every frame: the badge and whether Stop can be pressed, until the badge says exited.
+  const watch = page.evaluate(() => new Promise<string[]>((resolve) => {
+    const seen: string[] = [];
+    const t0 = performance.now();
+    const tick = () => {
+      const badge = document.querySelector('.container-header .badge')?.textContent?.trim() ?? '';
+      const stop = document.querySelector('.container-header button[data-action="stop"]') as HTMLButtonElement | null;
+      const state = `${badge}/${stop && !stop.disabled ? 'stop-enabled' : 'stop-disabled'}`;
+      if (seen[seen.length - 1] !== state) seen.push(state);
+      if (badge === 'exited' || performance.now() - t0 > 15_000) resolve(seen); else requestAnimationFrame(tick);
+    };
+    tick();
+  }));
+  await page.locator('button[data-action="stop"]').click();
+  const states = await watch;
+  expect(states[0]).toBe('running/stop-enabled');
+  // Stop never comes back while the badge still says running.
+  expect(states.slice(1)).not.toContain('running/stop-enabled');
+  expect(states[states.length - 1]).toBe('exited/stop-disabled');
+});

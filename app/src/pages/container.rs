@@ -252,6 +252,11 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>, remov
     let id = d.id.to_string();
     let page = crate::base::href(&format!("/containers/{host}/{id}"));
     let line = state_line(&d);
+    // The actions finished when these details were read: one finishing
+    // later makes them stale until the refreshed details arrive, and the
+    // buttons wait for those, so button and badge change together.
+    let drawn_after = act.version().get_untracked();
+    let stale = move || act.version().get() != drawn_after;
     let location = use_location();
     let config_href = format!("{page}/config");
     let stats_href = format!("{page}/stats");
@@ -289,7 +294,7 @@ fn ContainerHeader(d: ContainerDetails, act: ServerAction<ActOnContainer>, remov
         view! {
             <button type="button" class="action" data-action=action.label().to_lowercase()
                 aria-keyshortcuts=keys title=format!("{} ({keys})", action.label())
-                disabled=move || !enabled || act.pending().get()
+                disabled=move || !enabled || act.pending().get() || stale()
                 aria-busy=move || pending_here().to_string()
                 on:click=move |_| {
                     act.dispatch(ActOnContainer { host: host.clone(), id: id.clone(), action });
