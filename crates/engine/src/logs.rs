@@ -131,11 +131,8 @@ impl Follower {
                     return std::future::pending().await;
                 }
                 Ended::Failed(e) => {
-                    if !problem_said {
-                        problem_said = true;
-                        if self.tx.send(LogEvent::Problem(e)).await.is_err() {
-                            return;
-                        }
+                    if !self.problem(e, &mut problem_said).await {
+                        return;
                     }
                     tokio::time::sleep(retry.next_delay()).await;
                     continue;
@@ -158,9 +155,8 @@ impl Follower {
                     return self.gone().await;
                 }
                 Err(e) => {
-                    if !problem_said {
-                        problem_said = true;
-                        let _ = self.tx.send(LogEvent::Problem(e)).await;
+                    if !self.problem(e, &mut problem_said).await {
+                        return;
                     }
                     tokio::time::sleep(retry.next_delay()).await;
                     continue;
@@ -277,6 +273,15 @@ impl Follower {
             }
         }
         true
+    }
+
+    /// Says the log cannot be read now, once per spell of trouble. False
+    /// when nobody listens any more.
+    async fn problem(&self, e: Error, problem_said: &mut bool) -> bool {
+        if std::mem::replace(problem_said, true) {
+            return true;
+        }
+        self.tx.send(LogEvent::Problem(e)).await.is_ok()
     }
 
     /// Says the log can be read again, if a problem was said. False when

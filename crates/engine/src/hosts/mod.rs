@@ -112,7 +112,13 @@ pub struct Hosts {
     /// The hosts in the order they were configured (`local` first).
     order: Vec<HostName>,
     timeouts: Timeouts,
+    /// Repo digests per (host, image id): an image id names fixed content,
+    /// so the container page's refresh need not inspect it every time.
+    image_digests: std::sync::Mutex<BTreeMap<(HostName, String), Vec<String>>>,
 }
+
+/// Image ids whose digests are remembered, at most (then forgotten at once).
+const IMAGE_DIGESTS_HELD: usize = 256;
 
 #[derive(Default)]
 pub struct HostsBuilder {
@@ -170,7 +176,12 @@ impl HostsBuilder {
     }
 
     pub fn build(self) -> Arc<Hosts> {
-        Arc::new(Hosts { entries: self.entries, order: self.order, timeouts: self.timeouts })
+        Arc::new(Hosts {
+            entries: self.entries,
+            order: self.order,
+            timeouts: self.timeouts,
+            image_digests: Default::default(),
+        })
     }
 }
 
@@ -432,11 +443,22 @@ impl Hosts {
     pub async fn details_with_image(&self, host: &HostName, id: &ContainerId) -> Result<ContainerDetails, Error> {
         let deadline = Instant::now() + self.timeouts.read;
         let mut details = self.details(host, id).await?;
-        if !details.image_id.is_empty()
-            && let Ok(entry) = self.usable(host)
+        if details.image_id.is_empty() {
+            return Ok(details);
+        }
+        let key = (host.clone(), details.image_id.clone());
+        let held = self.image_digests.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        if let Some(digests) = held {
+            details.repo_digests = digests;
+        } else if let Ok(entry) = self.usable(host)
             && let Ok(Ok(digests)) =
                 tokio::time::timeout_at(deadline, entry.engine.image_repo_digests(&details.image_id)).await
         {
+            let mut held = self.image_digests.lock().unwrap_or_else(|p| p.into_inner());
+            if held.len() >= IMAGE_DIGESTS_HELD {
+                held.clear();
+            }
+            held.insert(key, digests.clone());
             details.repo_digests = digests;
         }
         Ok(details)
